@@ -1,0 +1,130 @@
+/**
+ * OpenID Provider discovery and the translation of protocol errors into one-line messages.
+ *
+ * @module
+ */
+
+import * as oauth from "oauth4webapi";
+import type { ResolvedEnvironment } from "../config/environments.ts";
+import { isLoopbackUrl } from "../config/environments.ts";
+import { CliError } from "../errors.ts";
+import { displayUrl } from "../net/http.ts";
+
+/** What protocol calls need: the CLI's fetch. */
+export interface HttpContext {
+  fetch: typeof fetch;
+}
+
+/** oauth4webapi request options for an environment: our fetch; http only on loopback. */
+export function requestOptions(http: HttpContext, issuer: string) {
+  return {
+    [oauth.customFetch]: http.fetch,
+    [oauth.allowInsecureRequests]: isLoopbackUrl(new URL(issuer)),
+  } as const;
+}
+
+/**
+ * Fetches the provider metadata (OpenID Connect Discovery 1.0 §4) from
+ * `<issuer>/.well-known/openid-configuration` and checks its `issuer`.
+ */
+export async function discover(
+  http: HttpContext,
+  env: Pick<ResolvedEnvironment, "issuer">,
+): Promise<oauth.AuthorizationServer> {
+  const issuer = new URL(env.issuer);
+  const response = await oauth.discoveryRequest(issuer, {
+    ...requestOptions(http, env.issuer),
+    algorithm: "oidc",
+  });
+  await expectJson(response);
+  try {
+    return await oauth.processDiscoveryResponse(issuer, response);
+  } catch (error) {
+    throw new CliError(
+      "PROVIDER_ERROR",
+      `${
+        displayUrl(response.url || env.issuer)
+      } is not a valid OpenID provider configuration for ${env.issuer}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Rejects answers that are not JSON (a proxy's HTML page, a 5xx) with the URL and status, before
+ * the protocol library sees them. OAuth error bodies are JSON and pass through.
+ */
+export async function expectJson(response: Response): Promise<void> {
+  const type = response.headers.get("content-type") ?? "";
+  if (response.status >= 500 || !/json/i.test(type)) {
+    await response.body?.cancel();
+    throw new CliError(
+      "PROVIDER_ERROR",
+      `unexpected answer from ${displayUrl(response.url)}: HTTP ${response.status}${
+        /json/i.test(type) ? "" : `, ${type.split(";")[0] || "no content type"}`
+      }`,
+    );
+  }
+}
+
+/** Context for naming what failed. */
+export interface ErrorSubject {
+  clientId: string;
+  /** The endpoint that answered. */
+  url?: string;
+}
+
+/** Turns an OAuth error response (RFC 6749 §5.2) into a CliError. */
+export function translateOAuthError(error: unknown, subject: ErrorSubject): unknown {
+  if (error instanceof CliError) return error;
+  if (error instanceof oauth.WWWAuthenticateChallengeError) {
+    const challenge = error.cause[0]?.parameters;
+    const code = challenge?.error ?? (error.status === 401 ? "invalid_client" : "invalid_request");
+    return translateOAuthError(
+      new oauth.ResponseBodyError("challenge", {
+        cause: { error: code, error_description: challenge?.error_description },
+        response: error.response,
+      }),
+      subject,
+    );
+  }
+  if (
+    error instanceof oauth.ResponseBodyError || error instanceof oauth.AuthorizationResponseError
+  ) {
+    const code = error.error;
+    const description = error.error_description ? `: ${error.error_description}` : "";
+    switch (code) {
+      case "invalid_client":
+      case "unauthorized_client":
+        return new CliError(
+          "INVALID_CLIENT",
+          `client authentication failed for client ID "${subject.clientId}"${description}`,
+          { hint: "check the client ID and its secret or key", cause: error },
+        );
+      case "access_denied":
+        return new CliError("ACCESS_DENIED", `sign-in was refused${description}`, { cause: error });
+      case "invalid_grant":
+        return new CliError("AUTH_REQUIRED", `the provider refused the grant${description}`, {
+          cause: error,
+        });
+      default:
+        return new CliError(
+          "PROVIDER_ERROR",
+          `${
+            subject.url ? displayUrl(subject.url) : "the provider"
+          } answered ${code}${description}`,
+          { cause: error },
+        );
+    }
+  }
+  if (error instanceof oauth.OperationProcessingError || error instanceof TypeError) {
+    return new CliError(
+      "PROVIDER_ERROR",
+      `invalid answer from ${
+        subject.url ? displayUrl(subject.url) : "the provider"
+      }: ${error.message}`,
+      { cause: error },
+    );
+  }
+  return error;
+}

@@ -1,0 +1,177 @@
+/**
+ * Getting an account with a usable access token, renewing it when it has expired or expires
+ * within the skew margin: the refresh token grant (RFC 6749 §6) for people, a new client
+ * credentials grant (RFC 6749 §4.4) for service accounts.
+ *
+ * Renewal runs under the account's own lock and re-reads the store once the lock is held: when
+ * another process renewed meanwhile, its token is used, so N processes racing on one expired
+ * account make one refresh request (rotated refresh tokens are never replayed). The store lock
+ * is taken only to write the result.
+ *
+ * @module
+ */
+
+import * as oauth from "oauth4webapi";
+import type { ResolvedEnvironment } from "../config/environments.ts";
+import { CliError } from "../errors.ts";
+import type { AccountStore } from "../store/account_store.ts";
+import type { StoredAccount } from "../store/types.ts";
+import { refreshSkewMs } from "./renew_policy.ts";
+
+/** What renewal needs. */
+export interface RenewContext {
+  fetch: typeof fetch;
+  env(name: string): string | undefined;
+  now(): number;
+  store(): AccountStore;
+}
+
+/** True when the access token is usable for at least the skew margin. */
+export function isFresh(account: StoredAccount, now: number, skewMs: number): boolean {
+  return !account.needsLogin && account.tokens.accessExpires - skewMs > now;
+}
+
+/**
+ * Returns the account with a usable access token, renewing it if needed. `force` renews even a
+ * fresh token (after an org switch, the new org lives in the session behind a new token) unless
+ * another process renewed it meanwhile.
+ */
+export async function usableAccount(
+  ctx: RenewContext,
+  env: ResolvedEnvironment,
+  name: string,
+  options: { force?: boolean } = {},
+): Promise<StoredAccount> {
+  const skew = refreshSkewMs(ctx);
+  const store = ctx.store();
+  const account = lookup(await store.read(), env.issuer, name);
+  if (!options.force && isFresh(account, ctx.now(), skew)) return account;
+  if (account.needsLogin) throw signInAgain(account, env, "it can no longer renew its token");
+
+  return await store.withAccountLock(env.issuer, name, async () => {
+    const current = lookup(await store.read(), env.issuer, name);
+    const renewedMeanwhile = current.tokens.accessToken !== account.tokens.accessToken;
+    if ((!options.force || renewedMeanwhile) && isFresh(current, ctx.now(), skew)) {
+      return current; // renewed by another process
+    }
+    if (current.needsLogin) throw signInAgain(current, env, "it can no longer renew its token");
+    if (
+      !current.credentials && current.tokens.refreshToken === undefined
+    ) {
+      return await markNeedsLogin(ctx, env, current, "it has no refresh token");
+    }
+    if (
+      !current.credentials && current.tokens.refreshExpires !== null &&
+      current.tokens.refreshExpires <= ctx.now()
+    ) {
+      return await markNeedsLogin(ctx, env, current, "its sign-in has expired");
+    }
+
+    const { discover } = await import("./oidc.ts");
+    const { storedTokens } = await import("./tokens.ts");
+    const as = await discover(ctx, env);
+    let response: oauth.TokenEndpointResponse;
+    try {
+      response = await requestRenewal(ctx, as, current, skew);
+    } catch (error) {
+      if (
+        error instanceof CliError &&
+        (error.code === "AUTH_REQUIRED" || error.code === "INVALID_CLIENT")
+      ) {
+        return await markNeedsLogin(ctx, env, current, error.message);
+      }
+      throw error; // unreachable provider etc.: the stored tokens stay as they were
+    }
+    const tokens = storedTokens(response, ctx.now(), current.tokens);
+    return await store.update((doc) => {
+      const stored = doc.accounts.find((a) => a.issuer === env.issuer && a.name === name);
+      if (!stored) throw notFound(name); // logged out meanwhile
+      stored.tokens = tokens;
+      stored.needsLogin = false;
+      return structuredClone(stored);
+    });
+  });
+}
+
+async function requestRenewal(
+  ctx: RenewContext,
+  as: oauth.AuthorizationServer,
+  account: StoredAccount,
+  skewMs: number,
+): Promise<oauth.TokenEndpointResponse> {
+  const { requestOptions, expectJson, translateOAuthError } = await import("./oidc.ts");
+  if (account.credentials) {
+    const { clientCredentialsGrant } = await import("./client_credentials.ts");
+    return await clientCredentialsGrant(ctx, as, account.clientId, account.credentials);
+  }
+  // The ID token that may come back is validated with the same tolerance as our skew margin.
+  const client: oauth.Client = {
+    client_id: account.clientId,
+    [oauth.clockTolerance]: Math.max(1, Math.round(skewMs / 1000)),
+  };
+  try {
+    const response = await oauth.refreshTokenGrantRequest(
+      as,
+      client,
+      oauth.None(),
+      account.tokens.refreshToken!,
+      requestOptions(ctx, as.issuer),
+    );
+    await expectJson(response.clone());
+    return await oauth.processRefreshTokenResponse(as, client, response);
+  } catch (error) {
+    throw translateOAuthError(error, { clientId: account.clientId, url: as.token_endpoint });
+  }
+}
+
+async function markNeedsLogin(
+  ctx: RenewContext,
+  env: ResolvedEnvironment,
+  account: StoredAccount,
+  reason: string,
+): Promise<never> {
+  await ctx.store().update((doc) => {
+    const stored = doc.accounts.find((a) => a.issuer === env.issuer && a.name === account.name);
+    if (stored) stored.needsLogin = true;
+  });
+  throw signInAgain(account, env, reason);
+}
+
+/** The exact command that signs an account in again. */
+export function loginCommand(account: StoredAccount, env: ResolvedEnvironment): string {
+  const parts = ["axway auth login"];
+  if (env.name === "custom") {
+    parts.push(`--base-url ${env.baseUrl}`);
+    if (env.realm !== "Broker") parts.push(`--realm ${env.realm}`);
+    if (env.platformUrl) parts.push(`--platform-url ${env.platformUrl}`);
+  } else if (env.name !== "prod") parts.push(`--env ${env.name}`);
+  if (account.credentials?.clientSecret !== undefined) {
+    parts.push(`--client-id ${account.clientId} --client-secret -`);
+  } else if (account.credentials?.privateKey) {
+    parts.push(`--client-id ${account.clientId} --secret-file <key.pem>`);
+  } else {
+    if (account.clientId !== "amplify-cli") parts.push(`--client-id ${account.clientId}`);
+    if (account.authenticator === "DeviceCode") parts.push("--device");
+  }
+  return parts.join(" ");
+}
+
+function signInAgain(account: StoredAccount, env: ResolvedEnvironment, reason: string): CliError {
+  return new CliError("AUTH_REQUIRED", `account ${account.name} must sign in again: ${reason}`, {
+    hint: `run: ${loginCommand(account, env)}`,
+  });
+}
+
+function notFound(name: string): CliError {
+  return new CliError("NOT_FOUND", `no account named "${name}" in this environment`);
+}
+
+function lookup(
+  doc: { accounts: StoredAccount[] },
+  issuer: string,
+  name: string,
+): StoredAccount {
+  const account = doc.accounts.find((a) => a.issuer === issuer && a.name === name);
+  if (!account) throw notFound(name);
+  return account;
+}

@@ -1,0 +1,32 @@
+/**
+ * Runs the CLI against a context and returns the exit code. Never throws.
+ *
+ * @module
+ */
+
+import { CommanderError } from "@commander-js/extra-typings";
+import { CliError } from "../errors.ts";
+import type { Context } from "./context.ts";
+import { reportError } from "./output.ts";
+import { buildProgram, commanderExitCode } from "./program.ts";
+
+/** Parses `args` (without the program name), runs the command and returns its exit code. */
+export async function runCli(ctx: Context, args: string[], version: string): Promise<number> {
+  const json = args.includes("--json");
+  if (args.includes("--no-color")) ctx.color = false;
+  const program = buildProgram(ctx, version);
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const code = commanderExitCode(error);
+      if (code !== 0 && json) {
+        // commander already wrote its text to stderr; stdout still gets the JSON error.
+        return reportError(ctx, new CliError("USAGE", error.message.replace(/^error: /, "")), true);
+      }
+      return code;
+    }
+    return reportError(ctx, error, json);
+  }
+}

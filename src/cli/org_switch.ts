@@ -1,0 +1,92 @@
+/**
+ * Switching a platform account's organization. The Amplify platform keeps the current org in
+ * the browser session, so the switch is a round trip through `<platform>/auth/org.select` back to
+ * the loopback server. The platform sends no `state`: the callback is bound by a one-time random
+ * path instead. Afterwards the token is renewed (the org lives in the session behind it) and the
+ * platform session reloaded.
+ *
+ * @module
+ */
+
+import type { ResolvedEnvironment } from "../config/environments.ts";
+import { CliError } from "../errors.ts";
+import type { PlatformOrg, StoredAccount } from "../store/types.ts";
+import type { Context } from "./context.ts";
+
+/** Makes `org` the account's current org at the platform and returns the updated account. */
+export async function selectPlatformOrg(
+  ctx: Context,
+  env: ResolvedEnvironment,
+  account: StoredAccount,
+  org: PlatformOrg,
+  options: { json: boolean; launchBrowser: boolean },
+): Promise<StoredAccount> {
+  const platformUrl = account.platformUrl;
+  if (!platformUrl) {
+    throw new CliError(
+      "FAILURE",
+      `account ${account.name} has no platform URL to switch organizations on`,
+    );
+  }
+  const { usableAccount } = await import("../auth/renew.ts");
+  await usableAccount(ctx, env, account.name); // a dead sign-in fails here, before the browser
+
+  const { startLoopbackServer } = await import("../auth/loopback.ts");
+  const { waitFor } = await import("../auth/pkce.ts");
+  const { startWaiting } = await import("./waiting.ts");
+  const server = startLoopbackServer({
+    port: undefined,
+    handle: () => ({
+      kind: "finish",
+      ok: true,
+      message: `Organization ${org.name} selected. You can close this tab.`,
+    }),
+  });
+  const waiting = startWaiting(
+    { ...ctx, stdin: { ...ctx.stdin, isTerminal: false } },
+    options.json,
+  );
+  try {
+    const url = new URL(`${platformUrl}/auth/org.select`);
+    url.searchParams.set("org_hint", org.id);
+    url.searchParams.set("redirect", server.redirectUri);
+    await waiting.showUrl(url.href, options.launchBrowser, false);
+    await waitFor([server.finished], ctx.signal, 5 * 60_000);
+  } finally {
+    waiting.stop();
+    await server.close();
+  }
+
+  const renewed = await usableAccount(ctx, env, account.name, { force: true });
+  const { findSession } = await import("../platform/client.ts");
+  const session = await findSession(ctx, platformUrl, renewed.tokens.accessToken);
+  const selected = session?.org ?? org;
+  return await ctx.store().update((doc) => {
+    const stored = doc.accounts.find((a) => a.issuer === env.issuer && a.name === account.name);
+    if (!stored) {
+      throw new CliError("NOT_FOUND", `account ${account.name} was signed out meanwhile`);
+    }
+    stored.org = selected;
+    if (session) {
+      stored.orgs = session.orgs;
+      stored.user = session.user;
+    }
+    return structuredClone(stored);
+  });
+}
+
+/** Finds an org of the account by guid, id or name (case-insensitive). */
+export function matchOrg(account: StoredAccount, wanted: string): PlatformOrg {
+  const needle = wanted.trim().toLowerCase();
+  const org = account.orgs?.find((candidate) =>
+    candidate.guid.toLowerCase() === needle || candidate.id.toLowerCase() === needle ||
+    candidate.name.toLowerCase() === needle
+  );
+  if (!org) {
+    const list = (account.orgs ?? []).map((o) => `${o.name} (${o.id})`).join(", ");
+    throw new CliError("NOT_FOUND", `account ${account.name} has no organization "${wanted}"`, {
+      hint: list ? `its organizations: ${list}` : undefined,
+    });
+  }
+  return org;
+}

@@ -1,0 +1,167 @@
+/**
+ * The command tree. Each action imports its command module lazily, so `--help` and the hot
+ * commands load only what they use.
+ *
+ * @module
+ */
+
+import { Command, CommanderError, type OptionValues } from "@commander-js/extra-typings";
+import { usageError } from "../errors.ts";
+import type { Context } from "./context.ts";
+import type { EnvironmentFlags } from "./environment.ts";
+
+/** Options every `auth` command takes to select the environment. */
+function environmentOptions<Args extends unknown[], Opts extends OptionValues>(
+  command: Command<Args, Opts>,
+) {
+  return command
+    .option("--env <name>", "environment: prod, staging or preprod (env AXWAY_ENV)")
+    .option("--base-url <url>", "login service URL (env AXWAY_BASE_URL)")
+    .option("--realm <name>", "realm (env AXWAY_REALM; default Broker)")
+    .option("--platform-url <url>", "platform API URL (env AXWAY_PLATFORM_URL)");
+}
+
+/** Picks the environment flags out of a command's options. */
+function environmentFlags(options: EnvironmentFlags): EnvironmentFlags {
+  return {
+    env: options.env,
+    baseUrl: options.baseUrl,
+    realm: options.realm,
+    platformUrl: options.platformUrl,
+  };
+}
+
+/** Builds the program; `version` is what `--version` prints. */
+export function buildProgram(ctx: Context, version: string) {
+  const program = new Command("axway")
+    .description("Sign in to the Axway Amplify Platform under several accounts at once.")
+    .version(version, "-v, --version", "print the version")
+    .option("--no-color", "disable colours (also NO_COLOR)")
+    .option("--no-banner", "accepted for compatibility; there is no banner")
+    .helpOption("-h, --help", "show help")
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => ctx.stdout.write(text),
+      writeErr: (text) => ctx.stderr.write(text),
+      outputError: (text, write) => write(text),
+    });
+
+  program.hook("preAction", (_root, action) => {
+    if (action.optsWithGlobals().color === false) ctx.color = false;
+  });
+
+  const auth = program.command("auth").description("sign in, list, switch and sign out accounts");
+  auth.copyInheritedSettings(program);
+
+  environmentOptions(
+    auth.command("list").alias("ls").description("list signed-in accounts (offline)"),
+  )
+    .option("--json", "print the accounts as JSON")
+    .action(async (options) => {
+      const { runList } = await import("./commands/list.ts");
+      await runList(ctx, { ...environmentFlags(options), json: !!options.json });
+    });
+
+  environmentOptions(
+    auth.command("login").description(
+      "sign in: in the browser (default), or as a service account with a client secret or key",
+    ),
+  )
+    .option("--client-id <id>", "client ID (env AXWAY_CLIENT_ID)")
+    .option(
+      "-c, --client-secret <secret>",
+      'client secret, or "-" to read it from stdin (env AXWAY_CLIENT_SECRET)',
+    )
+    .option("-s, --secret-file <path>", "PEM private key for a signed JWT (env AXWAY_SECRET_FILE)")
+    .option("--service", "sign in as a service account (implied by a secret or key)")
+    .option("--force", "sign in again even if already signed in")
+    .option("--device", "sign in with a code on another device (no local browser needed)")
+    .option("--no-launch-browser", "print the sign-in URL instead of opening a browser")
+    .option("--json", "print the account as JSON")
+    .action(async (options) => {
+      const { runLogin } = await import("./commands/login.ts");
+      await runLogin(ctx, {
+        ...environmentFlags(options),
+        clientId: options.clientId,
+        clientSecret: options.clientSecret,
+        secretFile: options.secretFile,
+        service: !!options.service,
+        force: !!options.force,
+        device: !!options.device,
+        launchBrowser: options.launchBrowser !== false,
+        json: !!options.json,
+      });
+    });
+
+  environmentOptions(
+    auth.command("logout").alias("revoke").description(
+      "revoke tokens and remove accounts (all of the environment when none are named)",
+    ),
+  )
+    .argument("[accounts...]", "account names")
+    .option("--all", "all accounts of the environment")
+    .option("--json", "print the removed accounts as JSON")
+    .action(async (accounts, options) => {
+      const { runLogout } = await import("./commands/logout.ts");
+      await runLogout(ctx, {
+        ...environmentFlags(options),
+        accounts,
+        all: !!options.all,
+        json: !!options.json,
+      });
+    });
+
+  environmentOptions(
+    auth.command("switch").description("choose the default account and organization"),
+  )
+    .option("--account <name>", "account to make the default")
+    .option("--org <id|guid|name>", "organization to select for that account")
+    .option("--json", "print the selected account as JSON")
+    .action(async (options) => {
+      const { runSwitch } = await import("./commands/switch.ts");
+      await runSwitch(ctx, {
+        ...environmentFlags(options),
+        account: options.account,
+        org: options.org,
+        json: !!options.json,
+      });
+    });
+
+  environmentOptions(
+    auth.command("whoami").description("show the default (or named) account, renewing its token"),
+  )
+    .argument("[account]", "account name")
+    .option("--json", "print the account as JSON (an array)")
+    .action(async (account, options) => {
+      const { runWhoami } = await import("./commands/whoami.ts");
+      await runWhoami(ctx, { ...environmentFlags(options), account, json: !!options.json });
+    });
+
+  environmentOptions(
+    auth.command("token").description("print a valid access token (for scripts)"),
+  )
+    .option("--account <name>", "account (default: the default account)")
+    .option("--json", "print {account, accessToken, expiresAt}")
+    .action(async (options) => {
+      const { runToken } = await import("./commands/token.ts");
+      await runToken(ctx, {
+        ...environmentFlags(options),
+        account: options.account,
+        json: !!options.json,
+      });
+    });
+
+  return program;
+}
+
+/** Maps commander's own errors (unknown option, missing argument…) to exit codes. */
+export function commanderExitCode(error: CommanderError): number {
+  if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
+  return error.exitCode === 0 ? 0 : 2;
+}
+
+/** Rethrows as our usage error (used when JSON output needs it). */
+export function asUsageError(error: CommanderError) {
+  return usageError(error.message.replace(/^error: /, ""));
+}

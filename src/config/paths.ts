@@ -1,0 +1,26 @@
+/**
+ * Where axway keeps its files.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+
+/**
+ * The config dir: `AXWAY_CONFIG_DIR`; else `$XDG_CONFIG_HOME/axway` (default `~/.config/axway`)
+ * on Linux and other Unixes, `~/Library/Application Support/axway` on macOS, `%APPDATA%\axway`
+ * on Windows.
+ */
+export function configDir(env: (name: string) => string | undefined, os: string): string {
+  const explicit = env("AXWAY_CONFIG_DIR");
+  if (explicit) return explicit;
+  if (os === "windows") {
+    const appData = env("APPDATA");
+    if (appData) return join(appData, "axway");
+    return join(env("USERPROFILE") ?? ".", "AppData", "Roaming", "axway");
+  }
+  const home = env("HOME") ?? ".";
+  if (os === "darwin") return join(home, "Library", "Application Support", "axway");
+  const xdg = env("XDG_CONFIG_HOME");
+  return join(xdg && xdg.startsWith("/") ? xdg : join(home, ".config"), "axway");
+}

@@ -1,0 +1,80 @@
+/**
+ * Runs the CLI as a subprocess with exactly the compiled binary's permission list.
+ *
+ * @module
+ */
+
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
+
+const MAIN = fromFileUrl(new URL("../../main.ts", import.meta.url));
+const CONFIG = fromFileUrl(new URL("../../deno.json", import.meta.url));
+
+/** Result of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of one CLI run. */
+export interface CliRunOptions {
+  /** Extra environment (merged over a clean base: PATH, HOME, the config dir). */
+  env?: Record<string, string>;
+  /** Text piped to stdin; stdin is closed (not a terminal) when absent. */
+  stdin?: string;
+  cwd?: string;
+  signal?: AbortSignal;
+}
+
+/** Variables of the developer's shell that would change the CLI's behaviour in tests. */
+const INHERITED = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "LANG"];
+
+/** Starts the CLI; the caller reads its output through the returned process. */
+export function spawnCli(configDir: string, args: string[], options: CliRunOptions = {}) {
+  const env: Record<string, string> = { NO_COLOR: "1", AXWAY_CONFIG_DIR: configDir };
+  for (const name of INHERITED) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  Object.assign(env, options.env);
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--no-prompt",
+      `--config=${CONFIG}`,
+      ...CLI_PERMISSIONS,
+      MAIN,
+      ...args,
+    ],
+    env,
+    clearEnv: true,
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    signal: options.signal,
+  }).spawn();
+}
+
+/** Runs the CLI to completion. */
+export async function runCli(
+  configDir: string,
+  args: string[],
+  options: CliRunOptions = {},
+): Promise<CliResult> {
+  const child = spawnCli(configDir, args, options);
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const output = await child.output();
+  const decoder = new TextDecoder();
+  return {
+    code: output.code,
+    stdout: decoder.decode(output.stdout),
+    stderr: decoder.decode(output.stderr),
+  };
+}
