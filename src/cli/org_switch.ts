@@ -50,7 +50,7 @@ export async function selectPlatformOrg(
     const url = new URL(`${platformUrl}/auth/org.select`);
     url.searchParams.set("org_hint", org.id);
     url.searchParams.set("redirect", server.redirectUri);
-    await waiting.showUrl(url.href, options.launchBrowser, false);
+    await waiting.showUrl(url.href, options.launchBrowser, false, "switch the organization");
     await waitFor([server.finished], ctx.signal, 5 * 60_000);
   } finally {
     waiting.stop();

@@ -117,6 +117,7 @@ export function buildProgram(ctx: Context, version: string) {
   )
     .option("--account <name>", "account to make the default")
     .option("--org <id|guid|name>", "organization to select for that account")
+    .option("--no-launch-browser", "print the organization-switch URL instead of opening it")
     .option("--json", "print the selected account as JSON")
     .action(async (options) => {
       const { runSwitch } = await import("./commands/switch.ts");
@@ -124,6 +125,7 @@ export function buildProgram(ctx: Context, version: string) {
         ...environmentFlags(options),
         account: options.account,
         org: options.org,
+        launchBrowser: options.launchBrowser !== false,
         json: !!options.json,
       });
     });

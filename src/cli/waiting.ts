@@ -15,8 +15,13 @@ export interface Waiting {
   pastedLines?: AsyncIterable<string>;
   /** Says a pasted line was refused. */
   rejected(message: string): void;
-  /** Prints the URL and opens the browser unless told not to. */
-  showUrl(url: string, launchBrowser: boolean, deviceFlowAvailable: boolean): Promise<void>;
+  /** Prints the URL and opens the browser unless told not to; `purpose` completes "Open … to". */
+  showUrl(
+    url: string,
+    launchBrowser: boolean,
+    deviceFlowAvailable: boolean,
+    purpose?: string,
+  ): Promise<void>;
   /** Clears the spinner and stops reading stdin. */
   stop(): void;
 }
@@ -47,7 +52,7 @@ export function startWaiting(ctx: Context, json: boolean): Waiting {
     rejected(message) {
       writeLine(ctx.stderr, message);
     },
-    async showUrl(url, launchBrowser, deviceFlowAvailable) {
+    async showUrl(url, launchBrowser, deviceFlowAvailable, purpose = "sign in") {
       if (launchBrowser) {
         const { canOpenBrowser } = await import("../auth/browser.ts");
         let problem: string | undefined;
@@ -60,16 +65,16 @@ export function startWaiting(ctx: Context, json: boolean): Waiting {
           }
         }
         if (problem) {
-          writeLine(out, `Could not open a browser (${problem}). Open this URL to sign in:`);
+          writeLine(out, `Could not open a browser (${problem}). Open this URL to ${purpose}:`);
         } else {
-          writeLine(out, "Opened your browser to sign in. If it did not open, visit:");
+          writeLine(out, `Opened your browser to ${purpose}. If it did not open, visit:`);
         }
         writeLine(out, `  ${url}`);
         if (problem && deviceFlowAvailable) {
           writeLine(out, "No browser on this machine? Run: axway auth login --device");
         }
       } else {
-        writeLine(out, "Open this URL in a browser to sign in:");
+        writeLine(out, `Open this URL in a browser to ${purpose}:`);
         writeLine(out, `  ${url}`);
       }
       if (interactive) {

@@ -16,6 +16,7 @@ import { printJson, writeLine } from "../output.ts";
 export interface SwitchOptions extends EnvironmentFlags {
   account?: string;
   org?: string;
+  launchBrowser: boolean;
   json: boolean;
 }
 
@@ -77,7 +78,7 @@ export async function runSwitch(ctx: Context, options: SwitchOptions): Promise<v
     if (org.guid !== account.org?.guid) {
       account = await selectPlatformOrg(ctx, env, account, org, {
         json: options.json,
-        launchBrowser: true,
+        launchBrowser: options.launchBrowser,
       });
     }
   }
