@@ -1,14 +1,14 @@
 /**
- * Entry point of the `axway` binary: wires the process context and exits.
+ * Entry point of the `axway` binary: wires the process context and exits. `auth token` takes a
+ * lean path that never loads the command framework.
  *
  * @module
  */
 
 import denoJson from "./deno.json" with { type: "json" };
 import { processContext } from "./src/cli/context.ts";
-import { runCli } from "./src/cli/main.ts";
 
-if (import.meta.main) {
+async function run(): Promise<number> {
   const interrupt = new AbortController();
   Deno.addSignalListener("SIGINT", () => {
     // Commands that wait (browser, device code) stop on the signal and report; anything else
@@ -17,6 +17,25 @@ if (import.meta.main) {
     setTimeout(() => Deno.exit(130), 200);
   });
   const ctx = processContext(interrupt.signal);
-  const code = await runCli(ctx, Deno.args, denoJson.version);
-  Deno.exit(code);
+  const args = Deno.args;
+  if (args[0] === "auth" && args[1] === "token") {
+    const { parseTokenArgs } = await import("./src/cli/token_fast.ts");
+    const options = parseTokenArgs(args.slice(2));
+    if (options) {
+      const [{ runToken }, { reportError }] = await Promise.all([
+        import("./src/cli/commands/token.ts"),
+        import("./src/cli/output.ts"),
+      ]);
+      try {
+        await runToken(ctx, options);
+        return 0;
+      } catch (error) {
+        return reportError(ctx, error, options.json);
+      }
+    }
+  }
+  const { runCli } = await import("./src/cli/main.ts");
+  return await runCli(ctx, args, denoJson.version);
 }
+
+if (import.meta.main) Deno.exit(await run());

@@ -11,7 +11,7 @@
  * @module
  */
 
-import * as oauth from "oauth4webapi";
+import type * as oauth from "oauth4webapi";
 import type { ResolvedEnvironment } from "../config/environments.ts";
 import { CliError } from "../errors.ts";
 import type { AccountStore } from "../store/account_store.ts";
@@ -100,6 +100,7 @@ async function requestRenewal(
   skewMs: number,
 ): Promise<oauth.TokenEndpointResponse> {
   const { requestOptions, expectJson, translateOAuthError } = await import("./oidc.ts");
+  const oauth = await import("oauth4webapi");
   if (account.credentials) {
     const { clientCredentialsGrant } = await import("./client_credentials.ts");
     return await clientCredentialsGrant(ctx, as, account.clientId, account.credentials);
