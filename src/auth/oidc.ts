@@ -98,7 +98,9 @@ export function translateOAuthError(error: unknown, subject: ErrorSubject): unkn
       case "unauthorized_client":
         return new CliError(
           "INVALID_CLIENT",
-          `client authentication failed for client ID "${subject.clientId}"${description}`,
+          `client authentication failed for client ID "${subject.clientId}"${
+            /client authentication failed/i.test(description) ? "" : description
+          }`,
           { hint: "check the client ID and its secret or key", cause: error },
         );
       case "access_denied":

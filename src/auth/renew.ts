@@ -153,6 +153,9 @@ export function loginCommand(account: StoredAccount, env: ResolvedEnvironment): 
   } else {
     if (account.clientId !== "amplify-cli") parts.push(`--client-id ${account.clientId}`);
     if (account.authenticator === "DeviceCode") parts.push("--device");
+    // Without --force, another person signed in with the same client answers "Already signed
+    // in" instead; --force also lets the user pick the account on the provider's login page.
+    parts.push("--force");
   }
   return parts.join(" ");
 }

@@ -7,8 +7,9 @@
 
 import { usageError } from "../errors.ts";
 import { configDir as defaultConfigDir } from "../config/paths.ts";
-import { readSettings, type Settings } from "../config/settings.ts";
+import { keyStoreSetting, readSettings, type Settings } from "../config/settings.ts";
 import { createFetch } from "../net/http.ts";
+import { createNetwork } from "../net/network.ts";
 import { AccountStore } from "../store/account_store.ts";
 import { isRequestedKeySource, type KeySourceSelection } from "../store/key_source.ts";
 
@@ -105,9 +106,19 @@ export function processContext(signal: AbortSignal): Context {
     configDir: dir,
     fetch: createFetch({
       timeoutMs: httpTimeoutMs(env),
+      // Proxies and extra CAs: read, and clients built, on the first request only.
+      network: createNetwork({
+        rawEnv: (name) => Deno.env.get(name),
+        settings: () => ctx.settings(),
+      }),
       trace: debug ? (line) => stderr.write(`debug: ${line}\n`) : undefined,
     }),
-    store: () => store ??= new AccountStore({ configDir: dir, keySource: keySelection(env) }),
+    store: () =>
+      store ??= new AccountStore({
+        configDir: dir,
+        keySource: keySelection(env, keyStoreSetting(dir)),
+        onNotice: (message) => stderr.write(`note: ${message}\n`),
+      }),
     settings: () => settings ??= readSettings(dir),
     openBrowser: async (url) => {
       const { openBrowser } = await import("../auth/browser.ts");
@@ -120,15 +131,22 @@ export function processContext(signal: AbortSignal): Context {
   return ctx;
 }
 
-/** The key source asked for by `AXWAY_KEY_STORE` and `AXWAY_AUTH_PASSPHRASE`. */
-export function keySelection(env: (name: string) => string | undefined): KeySourceSelection {
-  const requested = env("AXWAY_KEY_STORE") ?? "auto";
+/**
+ * The key source asked for by `AXWAY_KEY_STORE` (else `configured`, the settings key
+ * `auth.keyStore`, else "auto") and `AXWAY_AUTH_PASSPHRASE`; `env` is also what the keychain
+ * tools run with.
+ */
+export function keySelection(
+  env: (name: string) => string | undefined,
+  configured?: string,
+): KeySourceSelection {
+  const fromEnv = env("AXWAY_KEY_STORE");
+  const requested = fromEnv ?? configured ?? "auto";
   if (!isRequestedKeySource(requested)) {
-    throw usageError(
-      `AXWAY_KEY_STORE must be auto, keychain, file or passphrase, got "${requested}"`,
-    );
+    const origin = fromEnv === undefined ? "auth.keyStore" : "AXWAY_KEY_STORE";
+    throw usageError(`${origin} must be auto, keychain, file or passphrase, got "${requested}"`);
   }
-  return { requested, passphrase: env("AXWAY_AUTH_PASSPHRASE") };
+  return { requested, passphrase: env("AXWAY_AUTH_PASSPHRASE"), env };
 }
 
 function httpTimeoutMs(env: (name: string) => string | undefined): number {

@@ -34,6 +34,8 @@ export async function selectPlatformOrg(
   const { startLoopbackServer } = await import("../auth/loopback.ts");
   const { waitFor } = await import("../auth/pkce.ts");
   const { startWaiting } = await import("./waiting.ts");
+  const { loginTimeoutMs } = await import("./user_login.ts");
+  const timeoutMs = await loginTimeoutMs(ctx);
   const server = startLoopbackServer({
     port: undefined,
     handle: () => ({
@@ -51,7 +53,7 @@ export async function selectPlatformOrg(
     url.searchParams.set("org_hint", org.id);
     url.searchParams.set("redirect", server.redirectUri);
     await waiting.showUrl(url.href, options.launchBrowser, false, "switch the organization");
-    await waitFor([server.finished], ctx.signal, 5 * 60_000);
+    await waitFor([server.finished], ctx.signal, timeoutMs);
   } finally {
     waiting.stop();
     await server.close();

@@ -154,6 +154,61 @@ export function buildProgram(ctx: Context, version: string) {
       });
     });
 
+  const config = program.command("config").description(
+    "show and change settings (settings.json in the config dir)",
+  );
+  config.copyInheritedSettings(program);
+
+  config.command("list").alias("ls").description("list the settings and where the store key lives")
+    .option("--json", "print the settings as JSON")
+    .action(async (options) => {
+      const { runConfigList } = await import("./commands/config.ts");
+      await runConfigList(ctx, { json: !!options.json });
+    });
+
+  config.command("get").description("print a setting (nothing, exit 1, when it is not set)")
+    .argument("<key>", "setting name")
+    .option("--json", "print {key, value} as JSON")
+    .action(async (key, options) => {
+      const { runConfigGet } = await import("./commands/config.ts");
+      await runConfigGet(ctx, { key, json: !!options.json });
+    });
+
+  config.command("set").description("check and store a setting")
+    .argument("<key>", "setting name")
+    .argument("<value>", "new value")
+    .option("--json", "print {key, value} as JSON")
+    .action(async (key, value, options) => {
+      const { runConfigSet } = await import("./commands/config.ts");
+      await runConfigSet(ctx, { key, value, json: !!options.json });
+    });
+
+  config.command("unset").description("remove a setting (back to the default)")
+    .argument("<key>", "setting name")
+    .option("--json", "print {key, removed} as JSON")
+    .action(async (key, options) => {
+      const { runConfigUnset } = await import("./commands/config.ts");
+      await runConfigUnset(ctx, { key, json: !!options.json });
+    });
+
+  program.command("completion").description("print a shell completion script")
+    .argument("<shell>", "bash, zsh, fish or powershell")
+    .action(async (shell) => {
+      const { runCompletion } = await import("./commands/completion.ts");
+      await runCompletion(ctx, { shell, program });
+    });
+
+  // Called back by the completion scripts (e.g. `__complete accounts -- auth switch --account`).
+  program.command("__complete", { hidden: true })
+    .argument("<kind>")
+    .argument("[words...]")
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(async (kind, words) => {
+      const { runComplete } = await import("./commands/completion.ts");
+      await runComplete(ctx, { kind, words });
+    });
+
   return program;
 }
 

@@ -141,8 +141,11 @@ function report(ctx: Context, account: StoredAccount, isDefault: boolean, json: 
   );
 }
 
-/** `AXWAY_LOGIN_TIMEOUT` seconds, else the settings' `auth.loginTimeout`, else 5 minutes. */
-async function loginTimeoutMs(ctx: Context): Promise<number> {
+/**
+ * How long to wait for the browser (sign-in, org switch): `AXWAY_LOGIN_TIMEOUT` seconds, else the
+ * settings' `auth.loginTimeout`, else 5 minutes.
+ */
+export async function loginTimeoutMs(ctx: Context): Promise<number> {
   const raw = ctx.env("AXWAY_LOGIN_TIMEOUT") ?? (await ctx.settings())["auth.loginTimeout"];
   if (raw === undefined) return DEFAULT_LOGIN_TIMEOUT_SECONDS * 1000;
   const seconds = Number(raw);

@@ -11,10 +11,12 @@ import { damagedStore, openSealed, parseStoreFile, sealDocument } from "./crypto
 import {
   chooseKeySource,
   describeKeySource,
+  describeNewKeySource,
   type KeyParams,
   KeyParamsError,
   type KeySource,
   type KeySourceSelection,
+  newStoreKey,
   type SourcedKey,
 } from "./key_source.ts";
 import { withFileLock } from "./lock.ts";
@@ -35,6 +37,12 @@ export interface AccountStoreOptions {
   configDir: string;
   /** How to pick the key source (from AXWAY_KEY_STORE and AXWAY_AUTH_PASSPHRASE). */
   keySource: KeySourceSelection;
+  /**
+   * Called with a one-line notice for stderr when the store (or a rekey) chose its key source
+   * with `auto` and fell back to the key file because no keychain answered. Happens once: only
+   * when the store is created.
+   */
+  onNotice?: (message: string) => void;
 }
 
 /** A new, empty store document. */
@@ -64,6 +72,7 @@ export class AccountStore {
   /** Path of the store lock file. */
   readonly lockPath: string;
   #selection: KeySourceSelection;
+  #onNotice?: (message: string) => void;
   #loaded?: Loaded;
   #keys = new Map<string, Promise<SourcedKey>>();
 
@@ -71,6 +80,7 @@ export class AccountStore {
   constructor(options: AccountStoreOptions) {
     this.configDir = options.configDir;
     this.#selection = options.keySource;
+    this.#onNotice = options.onNotice;
     this.path = joinPath(this.configDir, STORE_FILE_NAME);
     this.lockPath = joinPath(this.configDir, STORE_LOCK_NAME);
   }
@@ -128,15 +138,23 @@ export class AccountStore {
    */
   async describeKey(): Promise<string> {
     const bytes = await this.#readBytes();
-    if (bytes === undefined) return chooseKeySource(this.configDir, this.#selection).describe();
-    return describeKeySource(this.configDir, parseStoreFile(bytes, this.path).header.keySource);
+    if (bytes === undefined) return describeNewKeySource(this.configDir, this.#selection);
+    return describeKeySource(
+      this.configDir,
+      parseStoreFile(bytes, this.path).header.keySource,
+      this.#selection.keychain?.os,
+    );
   }
 
   /**
    * Re-encrypts the store under the key source `selection` picks for a new store (e.g. to move
-   * from a key file to a passphrase, or to change the passphrase with a fresh salt), and uses that
-   * selection from then on. A store that does not exist yet is left absent. Moving to "file"
-   * reuses an existing key file; the old key file is never deleted.
+   * from a key file to a passphrase or the keychain, or to change the passphrase with a fresh
+   * salt), and uses that selection from then on. A store that does not exist yet is left absent.
+   * The current key must be readable first: otherwise it throws and the file is left untouched.
+   * Moving to "file" reuses an existing key file and moving to "keychain" an existing keychain
+   * entry of this config dir; the old key file or keychain entry is never deleted (it may be
+   * needed for a backup of the store, and deleting it before the new file is safely written
+   * could lose every account).
    */
   rekey(selection: KeySourceSelection): Promise<void> {
     return this.#locked(async () => {
@@ -188,12 +206,13 @@ export class AccountStore {
 
   /** A fresh key for a new store (or a rekey), from the source `selection` picks. */
   async #newKey(selection: KeySourceSelection): Promise<Keyed> {
-    const source = chooseKeySource(this.configDir, selection);
-    const sourced = await source.key(undefined, true);
+    const { source, key, params, notice } = await newStoreKey(this.configDir, selection);
+    const sourced: SourcedKey = { key, params };
     this.#keys.set(
-      `${source.name}\n${JSON.stringify(sourced.params ?? null)}`,
+      `${source.name}\n${JSON.stringify(params ?? null)}`,
       Promise.resolve(sourced),
     );
+    if (notice !== undefined) this.#onNotice?.(notice);
     return { source, ...sourced };
   }
 

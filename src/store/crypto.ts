@@ -160,7 +160,9 @@ function decryptFailure(source: KeySource, path: string, cause: unknown): CliErr
     "STORE_UNREADABLE",
     `cannot decrypt account store ${path} with ${source.describe()}: wrong key, or the file is damaged`,
     {
-      hint: "if the key file was replaced, restore the right one; otherwise " + DAMAGED_HINT,
+      hint: `if the ${
+        source.name === "keychain" ? "keychain entry" : "key file"
+      } was replaced, restore the right one; otherwise ${DAMAGED_HINT}`,
       cause,
     },
   );

@@ -1,13 +1,21 @@
 /**
- * Where the store's AES-256-GCM key comes from: a key file, a passphrase, or (later) the OS
- * keychain. The store header names the source, so an existing store is always opened with the
- * source it was written with.
+ * Where the store's AES-256-GCM key comes from: a key file, a passphrase, or the OS keychain. The
+ * store header names the source, so an existing store is always opened with the source it was
+ * written with, without probing.
  *
  * @module
  */
 
 import { CliError, usageError } from "../errors.ts";
 import { joinPath } from "./atomic.ts";
+import {
+  type EnvReader,
+  type Keychain,
+  KEYCHAIN_SERVICE,
+  keychainLabel,
+  type KeychainOptions,
+  osKeychain,
+} from "./keychain.ts";
 
 /** Names of key sources, as recorded in the store header. */
 export type KeySourceName = "file" | "passphrase" | "keychain";
@@ -30,7 +38,7 @@ export interface KeySource {
   /**
    * Returns the AES-256-GCM key for a store whose header carries `params`. With `create` (a new
    * store) a fresh key is generated and persisted as needed. Also returns the params to record in
-   * the header. Throws STORE_UNREADABLE when the key cannot be had.
+   * the header. Throws STORE_UNREADABLE when the key cannot be had (KEYCHAIN for the keychain).
    */
   key(params: KeyParams | undefined, create: boolean): Promise<SourcedKey>;
   /** Human description of where the key lives, e.g. "key file /x/store.key". */
@@ -39,12 +47,30 @@ export interface KeySource {
 
 /** How to pick the key source: the caller passes what the environment says. */
 export interface KeySourceSelection {
-  /** AXWAY_KEY_STORE; default "auto" (passphrase when one is set, else key file). */
+  /**
+   * AXWAY_KEY_STORE (or the settings key auth.keyStore); default "auto": the passphrase when one
+   * is set, else the OS keychain when one answers, else the key file. Applies to NEW stores (and
+   * `rekey`) only.
+   */
   requested?: RequestedKeySource;
   /** AXWAY_AUTH_PASSPHRASE; an empty string counts as unset. */
   passphrase?: string;
   /** PBKDF2 iterations for a NEW passphrase store (tests lower it); default 600,000. */
   iterations?: number;
+  /**
+   * The environment the keychain tools run with; only PATH, HOME, USER, locale, D-Bus, XDG and
+   * display variables are passed on. Default: none (on Linux no Secret Service is then reachable).
+   */
+  env?: EnvReader;
+  /** Keychain internals (tests): OS, command runner, Windows credential API, timeout. */
+  keychain?: KeychainOptions;
+}
+
+/** A key for a new store, with its source and, when `auto` fell back, a notice for stderr. */
+export interface NewStoreKey extends SourcedKey {
+  source: KeySource;
+  /** Said once on stderr: `auto` found no keychain and used the key file. */
+  notice?: string;
 }
 
 /** Thrown by `KeySource.key` when the header's params are unusable; the store turns it into
@@ -80,7 +106,8 @@ export function isKeySourceName(value: unknown): value is KeySourceName {
 
 /**
  * Picks the key source. For an EXISTING store (`existing` given) exactly the source its header
- * names; for a new store the requested one (`auto`: passphrase if set, else key file).
+ * names; for a new store the requested one (`auto`: passphrase if set, else the keychain, which
+ * `newStoreKey` replaces by the key file when no keychain answers). Does no I/O.
  */
 export function chooseKeySource(
   configDir: string,
@@ -101,18 +128,14 @@ export function chooseKeySource(
         }
         return passphraseKeySource(passphrase, { iterations: selection.iterations });
       case "keychain":
-        throw new CliError(
-          "STORE_UNREADABLE",
-          `${existing.path} keeps its key in the OS keychain, which this axway version cannot use`,
-          { hint: "upgrade axway" },
-        );
+        return keychainKeySource(configDir, keychainOf(selection));
     }
   }
   const requested = selection.requested ?? "auto";
   switch (requested) {
     case "auto":
       return passphrase === undefined
-        ? fileKeySource(configDir)
+        ? keychainKeySource(configDir, keychainOf(selection))
         : passphraseKeySource(passphrase, { iterations: selection.iterations });
     case "file":
       return fileKeySource(configDir);
@@ -124,10 +147,7 @@ export function chooseKeySource(
       }
       return passphraseKeySource(passphrase, { iterations: selection.iterations });
     case "keychain":
-      throw usageError(
-        "the OS keychain key store is not available yet",
-        "set AXWAY_KEY_STORE to auto, file or passphrase",
-      );
+      return keychainKeySource(configDir, keychainOf(selection));
     default:
       throw usageError(
         `unknown AXWAY_KEY_STORE value "${requested}"`,
@@ -136,15 +156,158 @@ export function chooseKeySource(
   }
 }
 
+/**
+ * A key for a NEW store (or a rekey) from the source `selection` asks for. With `auto` and no
+ * passphrase, storing the key in the keychain is the probe: when no keychain answers (missing,
+ * no D-Bus session, locked, or silent for 3 s) the key file is used and `notice` says so. An
+ * explicit `keychain` that fails throws KEYCHAIN.
+ */
+export async function newStoreKey(
+  configDir: string,
+  selection: KeySourceSelection,
+): Promise<NewStoreKey> {
+  const source = chooseKeySource(configDir, selection);
+  try {
+    return { source, ...await source.key(undefined, true) };
+  } catch (error) {
+    if (!(error instanceof CliError && error.code === "KEYCHAIN")) throw error;
+    if ((selection.requested ?? "auto") !== "auto") {
+      throw new CliError("KEYCHAIN", error.message, {
+        hint: error.hint ?? "set AXWAY_KEY_STORE to file or passphrase to keep the key elsewhere",
+        cause: error,
+      });
+    }
+    const file = fileKeySource(configDir);
+    return {
+      source: file,
+      ...await file.key(undefined, true),
+      notice: `${error.message}; the account store key is kept in ${file.describe()} instead ` +
+        "(set AXWAY_KEY_STORE to choose)",
+    };
+  }
+}
+
 /** Where the key of a store using key source `name` lives, without needing the key. */
-export function describeKeySource(configDir: string, name: KeySourceName): string {
+export function describeKeySource(
+  configDir: string,
+  name: KeySourceName,
+  os: typeof Deno.build.os = Deno.build.os,
+): string {
   switch (name) {
     case "file":
       return `key file ${joinPath(configDir, KEY_FILE_NAME)}`;
     case "passphrase":
       return "passphrase (AXWAY_AUTH_PASSPHRASE)";
     case "keychain":
-      return "OS keychain";
+      return `OS keychain (${keychainLabel(os)}), service ${KEYCHAIN_SERVICE}`;
+  }
+}
+
+/** Where the key of a store not yet created would live; does no I/O. */
+export function describeNewKeySource(configDir: string, selection: KeySourceSelection): string {
+  const source = chooseKeySource(configDir, selection);
+  if (source.name === "keychain" && (selection.requested ?? "auto") === "auto") {
+    return `${source.describe()} when one answers, else ${describeKeySource(configDir, "file")}`;
+  }
+  return source.describe();
+}
+
+/**
+ * The keychain account of the store key of `configDir`: "store-key:" and the first 16 hex digits
+ * of SHA-256 of the config dir path, so two config dirs never share a key.
+ */
+export async function keychainAccount(configDir: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(configDir));
+  return `store-key:${new Uint8Array(digest).toHex().slice(0, 16)}`;
+}
+
+const KEYCHAIN_ACCOUNT = /^store-key:[0-9a-f]{16}$/;
+
+/**
+ * A key source keeping 32 random bytes (base64) in the OS keychain under service "axway" and
+ * account `keychainAccount(configDir)`, recorded in the store header so the store still opens when
+ * its config dir moves. Creating reuses a valid key already filed under that account (a rekey to
+ * the keychain never overwrites a key some store may still need). Nothing is written to disk.
+ */
+export function keychainKeySource(configDir: string, keychain: Keychain): KeySource {
+  const where = `OS keychain (${keychain.label}), service ${KEYCHAIN_SERVICE}`;
+  return {
+    name: "keychain",
+    describe: () => where,
+    async key(params, create) {
+      if (create) {
+        const account = await keychainAccount(configDir);
+        let bytes = decodeKey(await keychain.get(account));
+        if (bytes === undefined) {
+          bytes = crypto.getRandomValues(new Uint8Array(KEY_BYTES));
+          await keychain.set(account, bytes.toBase64(), `axway account store key (${configDir})`);
+        }
+        return {
+          key: await importAesKey(bytes),
+          params: { service: KEYCHAIN_SERVICE, account },
+        };
+      }
+      const account = params === undefined
+        ? await keychainAccount(configDir)
+        : parseKeychainParams(params);
+      let secret: string | undefined;
+      try {
+        secret = await keychain.get(account);
+      } catch (error) {
+        if (!(error instanceof CliError)) throw error;
+        throw new CliError("KEYCHAIN", `cannot get the account store key: ${error.message}`, {
+          hint: "the store was left untouched; retry where the keychain is available (for " +
+            "example in your desktop session), or unlock it",
+          cause: error,
+        });
+      }
+      if (secret === undefined) {
+        throw new CliError(
+          "KEYCHAIN",
+          `the store key is not in the ${where}, account ${account}; the store was left untouched`,
+          {
+            hint: "if the keychain is locked, unlock it and retry; otherwise restore the entry, " +
+              "or move the store away and sign in again",
+          },
+        );
+      }
+      const bytes = decodeKey(secret);
+      if (bytes === undefined) {
+        throw new CliError(
+          "KEYCHAIN",
+          `the ${where} entry of account ${account} is not a valid axway store key; the store ` +
+            "was left untouched",
+          { hint: "restore the entry, or move the store away and sign in again" },
+        );
+      }
+      return { key: await importAesKey(bytes), params };
+    },
+  };
+}
+
+function keychainOf(selection: KeySourceSelection): Keychain {
+  return osKeychain(selection.env ?? (() => undefined), selection.keychain);
+}
+
+function parseKeychainParams(params: KeyParams): string {
+  const { service, account } = params;
+  if (service !== undefined && service !== KEYCHAIN_SERVICE) {
+    throw unreadableHeader(`an unknown keychain service "${String(service)}"`);
+  }
+  if (typeof account !== "string" || !KEYCHAIN_ACCOUNT.test(account)) {
+    throw unreadableHeader("an invalid keychain account");
+  }
+  return account;
+}
+
+/** The 32 key bytes of a base64 secret; undefined when absent or not one. */
+function decodeKey(secret: string | undefined): Uint8Array<ArrayBuffer> | undefined {
+  if (secret === undefined) return undefined;
+  try {
+    const bytes = Uint8Array.fromBase64(secret.trim());
+    return bytes.length === KEY_BYTES ? bytes : undefined;
+  } catch {
+    return undefined;
   }
 }
 

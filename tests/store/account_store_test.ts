@@ -319,16 +319,20 @@ Deno.test("a store from a newer axway is refused clearly and left alone", async 
   assert.equal(await Deno.readTextFile(store.path), content);
 });
 
-Deno.test("AXWAY_KEY_STORE=keychain is not available yet for a new store", async () => {
+Deno.test("AXWAY_KEY_STORE=keychain with no keychain is a KEYCHAIN error; nothing written", async () => {
   await using dir = await tempDir();
-  const store = new AccountStore({ configDir: dir.path, keySource: { requested: "keychain" } });
+  const store = new AccountStore({
+    configDir: dir.path,
+    keySource: { requested: "keychain", env: () => undefined, keychain: { os: "linux" } },
+  });
   assert.deepEqual(await store.read(), emptyDocument());
   const error = await rejectsWithCode(
     store.update((doc) => void doc.accounts.push(sampleAccount("a"))),
-    "USAGE",
+    "KEYCHAIN",
   );
-  assert.match(error.message, /not available yet/);
-  await assert.rejects(Deno.stat(store.path), Deno.errors.NotFound);
+  assert.match(error.message, /^no keychain available/);
+  assert.match(error.hint ?? "", /AXWAY_KEY_STORE/);
+  assert.deepEqual([...Deno.readDirSync(dir.path)].map((e) => e.name), ["accounts.lock"]);
 });
 
 Deno.test("AXWAY_KEY_STORE=passphrase without a passphrase is a usage error", async () => {

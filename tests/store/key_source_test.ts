@@ -13,17 +13,15 @@ import { CliError } from "../../src/errors.ts";
 Deno.test("chooseKeySource for a new store", () => {
   const pick = (requested: RequestedKeySource | undefined, passphrase?: string) =>
     chooseKeySource("/cfg", { requested, passphrase }).name;
-  assert.equal(pick(undefined), "file");
-  assert.equal(pick("auto"), "file");
-  assert.equal(pick("auto", ""), "file");
+  // auto without a passphrase starts with the keychain; newStoreKey falls back to the key file.
+  assert.equal(pick(undefined), "keychain");
+  assert.equal(pick("auto"), "keychain");
+  assert.equal(pick("auto", ""), "keychain");
   assert.equal(pick("auto", "pw"), "passphrase");
   assert.equal(pick("file", "pw"), "file");
+  assert.equal(pick("keychain", "pw"), "keychain");
   assert.equal(pick("passphrase", "pw"), "passphrase");
   assert.throws(() => pick("passphrase"), (e) => e instanceof CliError && e.code === "USAGE");
-  assert.throws(
-    () => pick("keychain"),
-    (e) => e instanceof CliError && e.code === "USAGE" && /not available yet/.test(e.message),
-  );
   assert.throws(
     () => pick("bogus" as RequestedKeySource),
     (e) => e instanceof CliError && e.code === "USAGE",
@@ -48,9 +46,9 @@ Deno.test("chooseKeySource for an existing store uses its header's source", () =
       e.message ===
         "/cfg/accounts.enc is encrypted with a passphrase: set AXWAY_AUTH_PASSPHRASE",
   );
-  assert.throws(
-    () => chooseKeySource("/cfg", {}, existing("keychain")),
-    (e) => e instanceof CliError && e.code === "STORE_UNREADABLE",
+  assert.equal(
+    chooseKeySource("/cfg", { requested: "file", passphrase: "pw" }, existing("keychain")).name,
+    "keychain",
   );
 });
 

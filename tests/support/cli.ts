@@ -32,7 +32,15 @@ const INHERITED = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "LANG"];
 
 /** Starts the CLI; the caller reads its output through the returned process. */
 export function spawnCli(configDir: string, args: string[], options: CliRunOptions = {}) {
-  const env: Record<string, string> = { NO_COLOR: "1", AXWAY_CONFIG_DIR: configDir };
+  // The key file keeps stderr free of the "no keychain" notice of a machine without one; tests
+  // that exercise the keychain or the automatic choice set AXWAY_KEY_STORE themselves. Deno's
+  // own update check would otherwise go through any proxy a test sets.
+  const env: Record<string, string> = {
+    NO_COLOR: "1",
+    AXWAY_CONFIG_DIR: configDir,
+    AXWAY_KEY_STORE: "file",
+    DENO_NO_UPDATE_CHECK: "1",
+  };
   for (const name of INHERITED) {
     const value = Deno.env.get(name);
     if (value !== undefined) env[name] = value;

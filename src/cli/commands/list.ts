@@ -52,4 +52,5 @@ export async function runList(ctx: Context, options: ListOptions): Promise<void>
   ctx.stdout.write(table(["ACCOUNT NAME", "TYPE", "ORGANIZATION", "SIGN-IN NEEDED"], rows));
   writeLine(ctx.stdout);
   writeLine(ctx.stdout, style(ctx, "dim", `* default account · ${env.name} (${env.issuer})`));
+  writeLine(ctx.stdout, style(ctx, "dim", `store key: ${await store.describeKey()}`));
 }

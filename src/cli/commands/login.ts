@@ -80,7 +80,14 @@ async function serviceCredentials(
     return undefined;
   }
   if (options.device) {
-    throw usageError("--device signs a person in: it cannot be used with a client secret or key");
+    const fromEnv = options.clientSecret === undefined && options.secretFile === undefined;
+    throw usageError(
+      fromEnv
+        ? `--device signs a person in, but ${
+          secretFile !== undefined ? "AXWAY_SECRET_FILE" : "AXWAY_CLIENT_SECRET"
+        } is set for a service account: unset it for this command`
+        : "--device signs a person in: it cannot be used with a client secret or key",
+    );
   }
   const clientId = options.clientId ?? ctx.env("AXWAY_CLIENT_ID");
   if (!clientId) {

@@ -11,7 +11,8 @@ import { sampleAccount } from "./helpers.ts";
 const [configDir, id, count, passphrase] = Deno.args;
 const store = new AccountStore({
   configDir,
-  keySource: { passphrase, iterations: 1_000 },
+  // No passphrase: the key file (never the developer's own keychain).
+  keySource: { requested: passphrase ? "auto" : "file", passphrase, iterations: 1_000 },
 });
 console.log("ready");
 await Deno.stdin.readable.getReader().read();
