@@ -14,7 +14,7 @@ import {
   type TestIdp,
   USERS,
 } from "../tests/support/idp.ts";
-import { createTestCertificate, type TestCertificate } from "../tests/support/tls.ts";
+import { createTestPki, type TestPki } from "../tests/support/ca.ts";
 
 const DEFAULT_PORT = 8180;
 const DEFAULT_PLATFORM_PORT = 8181;
@@ -33,7 +33,7 @@ async function startPreferred(options: IdpOptions): Promise<TestIdp> {
 }
 
 /** Renders the banner printed after start. */
-function banner(idp: TestIdp, tls?: TestCertificate): string {
+function banner(idp: TestIdp, tls?: TestPki): string {
   const env = `--base-url ${idp.baseUrl} --platform-url ${idp.platformUrl}`;
   const orgs = (user: (typeof USERS)[keyof typeof USERS]) =>
     user.orgs.map((org) => `${org.name} (${org.org_id})`).join(", ");
@@ -46,7 +46,7 @@ function banner(idp: TestIdp, tls?: TestCertificate): string {
     ...(idp.endpoints.deviceVerification
       ? [`  Device page:   ${idp.endpoints.deviceVerification}`]
       : []),
-    ...(tls ? [`  TLS cert:      ${tls.certFile}  (trust it: DENO_CERT=${tls.certFile})`] : []),
+    ...(tls ? [`  TLS CA:        ${tls.caFile}  (trust it: AXWAY_CA_FILE=${tls.caFile})`] : []),
     "",
     "Users (password for all: password)",
     ...Object.values(USERS).map((user) =>
@@ -95,12 +95,12 @@ async function main(): Promise<void> {
       "no-device": { type: "boolean", default: false },
     },
   });
-  const tls = values.https ? await createTestCertificate() : undefined;
+  const tls = values.https ? await createTestPki() : undefined;
   const idp = await startPreferred({
     port: Number(values.port ?? DEFAULT_PORT),
     platformPort: Number(values["platform-port"] ?? DEFAULT_PLATFORM_PORT),
     device: !values["no-device"],
-    https: tls && { cert: tls.cert, key: tls.key },
+    https: tls && { cert: tls.serverCert, key: tls.serverKey, ca: tls.caCert },
   });
   console.log(banner(idp, tls));
 

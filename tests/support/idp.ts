@@ -74,7 +74,12 @@ export interface IdpOptions {
   /** Clock skew tolerance of the provider in seconds (default 0). */
   readonly clockTolerance?: number;
   /** Serve provider and platform over HTTPS with this PEM certificate and key. */
-  readonly https?: { readonly cert: string; readonly key: string };
+  readonly https?: {
+    readonly cert: string;
+    readonly key: string;
+    /** CA certificate that signed `cert` (PEM), trusted by `introspect`; default `cert` itself. */
+    readonly ca?: string;
+  };
 }
 
 /** Grant types counted in {@link TestIdp.counters}. */
@@ -826,7 +831,7 @@ export async function startIdp(options: IdpOptions = {}): Promise<TestIdp> {
     // introspect() trusts the test certificate in HTTPS mode.
     let httpClient: Deno.HttpClient | undefined;
     if (options.https) {
-      httpClient = Deno.createHttpClient({ caCerts: [options.https.cert] });
+      httpClient = Deno.createHttpClient({ caCerts: [options.https.ca ?? options.https.cert] });
       cleanups.push(() => httpClient!.close());
     }
 

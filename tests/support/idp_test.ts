@@ -4,7 +4,7 @@ import * as jose from "jose";
 import * as oauth from "oauth4webapi";
 import { BrowserDriver, BrowserFlowError, completeBrowserLogin } from "./driver.ts";
 import { CLIENTS, ORGS, startIdp, type TestIdp, type TestUser, USERS } from "./idp.ts";
-import { createTestCertificate, opensslAvailable } from "./tls.ts";
+import { createTestPki, opensslAvailable } from "./ca.ts";
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
 const cli: oauth.Client = { client_id: CLIENTS.cli.clientId };
@@ -509,10 +509,12 @@ Deno.test({
   name: "test idp: HTTPS provider and platform",
   ignore: !(await opensslAvailable()),
   async fn() {
-    const tls = await createTestCertificate();
-    const idp = await startIdp({ https: { cert: tls.cert, key: tls.key } });
-    const client = Deno.createHttpClient({ caCerts: [tls.cert] });
-    const browser = new BrowserDriver({ caCerts: [tls.cert] });
+    const tls = await createTestPki();
+    const idp = await startIdp({
+      https: { cert: tls.serverCert, key: tls.serverKey, ca: tls.caCert },
+    });
+    const client = Deno.createHttpClient({ caCerts: [tls.caCert] });
+    const browser = new BrowserDriver({ caCerts: [tls.caCert] });
     try {
       assert.match(idp.issuer, /^https:\/\/127\.0\.0\.1:\d+\/auth\/realms\/Broker$/);
       assert.match(idp.platformUrl, /^https:/);
