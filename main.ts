@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "./src/lazy.ts";
 import denoJson from "./deno.json" with { type: "json" };
 import { processContext } from "./src/cli/context.ts";
 
@@ -19,12 +20,18 @@ async function run(): Promise<number> {
   const ctx = processContext(interrupt.signal);
   const args = Deno.args;
   if (args[0] === "auth" && args[1] === "token") {
-    const { parseTokenArgs } = await import("./src/cli/token_fast.ts");
+    const { parseTokenArgs } = await lazyImport<typeof import("./src/cli/token_fast.ts")>(
+      import.meta.resolve("./src/cli/token_fast.ts"),
+    );
     const options = parseTokenArgs(args.slice(2));
     if (options) {
       const [{ runToken }, { reportError }] = await Promise.all([
-        import("./src/cli/commands/token.ts"),
-        import("./src/cli/output.ts"),
+        lazyImport<typeof import("./src/cli/commands/token.ts")>(
+          import.meta.resolve("./src/cli/commands/token.ts"),
+        ),
+        lazyImport<typeof import("./src/cli/output.ts")>(
+          import.meta.resolve("./src/cli/output.ts"),
+        ),
       ]);
       try {
         await runToken(ctx, options);
@@ -34,7 +41,9 @@ async function run(): Promise<number> {
       }
     }
   }
-  const { runCli } = await import("./src/cli/main.ts");
+  const { runCli } = await lazyImport<typeof import("./src/cli/main.ts")>(
+    import.meta.resolve("./src/cli/main.ts"),
+  );
   return await runCli(ctx, args, denoJson.version);
 }
 

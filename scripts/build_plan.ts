@@ -163,6 +163,10 @@ export function compileArgs(target: Target, paths: CompilePaths): string[] {
     "--frozen",
     "--no-prompt",
     ...permissionsFor(target.os),
+    // Commands are imported with computed specifiers (src/lazy.ts), which the compiler cannot
+    // follow: include the whole CLI source tree.
+    "--include",
+    join(paths.stageDir, "src"),
     "--config",
     join(paths.stageDir, "deno.json"),
     "--target",

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import * as oauth from "oauth4webapi";
 import type { StoredCredentials } from "../store/types.ts";
 import { expectJson, type HttpContext, requestOptions, translateOAuthError } from "./oidc.ts";
@@ -32,7 +33,9 @@ export async function clientAuthentication(
       : oauth.ClientSecretPost(credentials.clientSecret);
   }
   if (credentials?.privateKey) {
-    const { importSigningKey } = await import("./key_file.ts");
+    const { importSigningKey } = await lazyImport<typeof import("./key_file.ts")>(
+      import.meta.resolve("./key_file.ts"),
+    );
     const key = await importSigningKey({
       alg: credentials.privateKey.alg,
       pkcs8: Uint8Array.from(atob(credentials.privateKey.pkcs8), (c) => c.charCodeAt(0)),

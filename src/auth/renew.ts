@@ -11,6 +11,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import type * as oauth from "oauth4webapi";
 import type { ResolvedEnvironment } from "../config/environments.ts";
 import { CliError } from "../errors.ts";
@@ -44,7 +45,7 @@ export async function usableAccount(
 ): Promise<StoredAccount> {
   const skew = refreshSkewMs(ctx);
   const store = ctx.store();
-  const account = lookup(await store.read(), env.issuer, name);
+  const account = lookup(await store.snapshot(), env.issuer, name);
   if (!options.force && isFresh(account, ctx.now(), skew)) return account;
   if (account.needsLogin) throw signInAgain(account, env, "it can no longer renew its token");
 
@@ -67,12 +68,13 @@ export async function usableAccount(
       return await markNeedsLogin(ctx, env, current, "its sign-in has expired");
     }
 
-    const { discover } = await import("./oidc.ts");
-    const { storedTokens } = await import("./tokens.ts");
+    const { discover, renewalGrant, storedTokens } = await lazyImport<
+      typeof import("./refresh.ts")
+    >(import.meta.resolve("./refresh.ts"));
     const as = await discover(ctx, env);
     let response: oauth.TokenEndpointResponse;
     try {
-      response = await requestRenewal(ctx, as, current, skew);
+      response = await renewalGrant(ctx, as, current, skew);
     } catch (error) {
       if (
         error instanceof CliError &&
@@ -91,38 +93,6 @@ export async function usableAccount(
       return structuredClone(stored);
     });
   });
-}
-
-async function requestRenewal(
-  ctx: RenewContext,
-  as: oauth.AuthorizationServer,
-  account: StoredAccount,
-  skewMs: number,
-): Promise<oauth.TokenEndpointResponse> {
-  const { requestOptions, expectJson, translateOAuthError } = await import("./oidc.ts");
-  const oauth = await import("oauth4webapi");
-  if (account.credentials) {
-    const { clientCredentialsGrant } = await import("./client_credentials.ts");
-    return await clientCredentialsGrant(ctx, as, account.clientId, account.credentials);
-  }
-  // The ID token that may come back is validated with the same tolerance as our skew margin.
-  const client: oauth.Client = {
-    client_id: account.clientId,
-    [oauth.clockTolerance]: Math.max(1, Math.round(skewMs / 1000)),
-  };
-  try {
-    const response = await oauth.refreshTokenGrantRequest(
-      as,
-      client,
-      oauth.None(),
-      account.tokens.refreshToken!,
-      requestOptions(ctx, as.issuer),
-    );
-    await expectJson(response.clone());
-    return await oauth.processRefreshTokenResponse(as, client, response);
-  } catch (error) {
-    throw translateOAuthError(error, { clientId: account.clientId, url: as.token_endpoint });
-  }
 }
 
 async function markNeedsLogin(

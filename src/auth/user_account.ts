@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import * as oauth from "oauth4webapi";
 import type { ResolvedEnvironment } from "../config/environments.ts";
 import type { Authenticator, StoredAccount } from "../store/types.ts";
@@ -41,7 +42,9 @@ export async function userAccount(
   let fallbackReason = "no platform URL is set for this environment";
   if (env.platformUrl) {
     try {
-      const { findSession } = await import("../platform/client.ts");
+      const { findSession } = await lazyImport<typeof import("../platform/client.ts")>(
+        import.meta.resolve("../platform/client.ts"),
+      );
       const session = await findSession(http, env.platformUrl, tokens.accessToken);
       if (session) {
         return {

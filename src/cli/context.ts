@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import { usageError } from "../errors.ts";
 import { configDir as defaultConfigDir } from "../config/paths.ts";
 import { keyStoreSetting, readSettings, type Settings } from "../config/settings.ts";
@@ -121,7 +122,9 @@ export function processContext(signal: AbortSignal): Context {
       }),
     settings: () => settings ??= readSettings(dir),
     openBrowser: async (url) => {
-      const { openBrowser } = await import("../auth/browser.ts");
+      const { openBrowser } = await lazyImport<typeof import("../auth/browser.ts")>(
+        import.meta.resolve("../auth/browser.ts"),
+      );
       await openBrowser(url, { env, os: Deno.build.os });
     },
     signal,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import * as oauth from "oauth4webapi";
 import { CliError } from "../errors.ts";
 import { expectJson, requestOptions, translateOAuthError } from "../auth/oidc.ts";
@@ -64,7 +65,9 @@ export async function deviceLogin(
     writeLine(out, `(or open ${authorization.verification_uri_complete})`);
   }
   if (options.launchBrowser) {
-    const { canOpenBrowser } = await import("../auth/browser.ts");
+    const { canOpenBrowser } = await lazyImport<typeof import("../auth/browser.ts")>(
+      import.meta.resolve("../auth/browser.ts"),
+    );
     if (canOpenBrowser(ctx)) {
       await ctx.openBrowser(
         authorization.verification_uri_complete ?? authorization.verification_uri,

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import type { ResolvedEnvironment } from "../config/environments.ts";
 import { CliError } from "../errors.ts";
 import type { PlatformOrg, StoredAccount } from "../store/types.ts";
@@ -28,13 +29,23 @@ export async function selectPlatformOrg(
       `account ${account.name} has no platform URL to switch organizations on`,
     );
   }
-  const { usableAccount } = await import("../auth/renew.ts");
+  const { usableAccount } = await lazyImport<typeof import("../auth/renew.ts")>(
+    import.meta.resolve("../auth/renew.ts"),
+  );
   await usableAccount(ctx, env, account.name); // a dead sign-in fails here, before the browser
 
-  const { startLoopbackServer } = await import("../auth/loopback.ts");
-  const { waitFor } = await import("../auth/pkce.ts");
-  const { startWaiting } = await import("./waiting.ts");
-  const { loginTimeoutMs } = await import("./user_login.ts");
+  const { startLoopbackServer } = await lazyImport<typeof import("../auth/loopback.ts")>(
+    import.meta.resolve("../auth/loopback.ts"),
+  );
+  const { waitFor } = await lazyImport<typeof import("../auth/pkce.ts")>(
+    import.meta.resolve("../auth/pkce.ts"),
+  );
+  const { startWaiting } = await lazyImport<typeof import("./waiting.ts")>(
+    import.meta.resolve("./waiting.ts"),
+  );
+  const { loginTimeoutMs } = await lazyImport<typeof import("./user_login.ts")>(
+    import.meta.resolve("./user_login.ts"),
+  );
   const timeoutMs = await loginTimeoutMs(ctx);
   const server = startLoopbackServer({
     port: undefined,
@@ -60,7 +71,9 @@ export async function selectPlatformOrg(
   }
 
   const renewed = await usableAccount(ctx, env, account.name, { force: true });
-  const { findSession } = await import("../platform/client.ts");
+  const { findSession } = await lazyImport<typeof import("../platform/client.ts")>(
+    import.meta.resolve("../platform/client.ts"),
+  );
   const session = await findSession(ctx, platformUrl, renewed.tokens.accessToken);
   const selected = session?.org ?? org;
   return await ctx.store().update((doc) => {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import { Command, CommanderError, type OptionValues } from "@commander-js/extra-typings";
 import { usageError } from "../errors.ts";
 import type { Context } from "./context.ts";
@@ -59,7 +60,9 @@ export function buildProgram(ctx: Context, version: string) {
   )
     .option("--json", "print the accounts as JSON")
     .action(async (options) => {
-      const { runList } = await import("./commands/list.ts");
+      const { runList } = await lazyImport<typeof import("./commands/list.ts")>(
+        import.meta.resolve("./commands/list.ts"),
+      );
       await runList(ctx, { ...environmentFlags(options), json: !!options.json });
     });
 
@@ -80,7 +83,9 @@ export function buildProgram(ctx: Context, version: string) {
     .option("--no-launch-browser", "print the sign-in URL instead of opening a browser")
     .option("--json", "print the account as JSON")
     .action(async (options) => {
-      const { runLogin } = await import("./commands/login.ts");
+      const { runLogin } = await lazyImport<typeof import("./commands/login.ts")>(
+        import.meta.resolve("./commands/login.ts"),
+      );
       await runLogin(ctx, {
         ...environmentFlags(options),
         clientId: options.clientId,
@@ -103,7 +108,9 @@ export function buildProgram(ctx: Context, version: string) {
     .option("--all", "all accounts of the environment")
     .option("--json", "print the removed accounts as JSON")
     .action(async (accounts, options) => {
-      const { runLogout } = await import("./commands/logout.ts");
+      const { runLogout } = await lazyImport<typeof import("./commands/logout.ts")>(
+        import.meta.resolve("./commands/logout.ts"),
+      );
       await runLogout(ctx, {
         ...environmentFlags(options),
         accounts,
@@ -120,7 +127,9 @@ export function buildProgram(ctx: Context, version: string) {
     .option("--no-launch-browser", "print the organization-switch URL instead of opening it")
     .option("--json", "print the selected account as JSON")
     .action(async (options) => {
-      const { runSwitch } = await import("./commands/switch.ts");
+      const { runSwitch } = await lazyImport<typeof import("./commands/switch.ts")>(
+        import.meta.resolve("./commands/switch.ts"),
+      );
       await runSwitch(ctx, {
         ...environmentFlags(options),
         account: options.account,
@@ -136,7 +145,9 @@ export function buildProgram(ctx: Context, version: string) {
     .argument("[account]", "account name")
     .option("--json", "print the account as JSON (an array)")
     .action(async (account, options) => {
-      const { runWhoami } = await import("./commands/whoami.ts");
+      const { runWhoami } = await lazyImport<typeof import("./commands/whoami.ts")>(
+        import.meta.resolve("./commands/whoami.ts"),
+      );
       await runWhoami(ctx, { ...environmentFlags(options), account, json: !!options.json });
     });
 
@@ -146,7 +157,9 @@ export function buildProgram(ctx: Context, version: string) {
     .option("--account <name>", "account (default: the default account)")
     .option("--json", "print {account, accessToken, expiresAt}")
     .action(async (options) => {
-      const { runToken } = await import("./commands/token.ts");
+      const { runToken } = await lazyImport<typeof import("./commands/token.ts")>(
+        import.meta.resolve("./commands/token.ts"),
+      );
       await runToken(ctx, {
         ...environmentFlags(options),
         account: options.account,
@@ -162,7 +175,9 @@ export function buildProgram(ctx: Context, version: string) {
   config.command("list").alias("ls").description("list the settings and where the store key lives")
     .option("--json", "print the settings as JSON")
     .action(async (options) => {
-      const { runConfigList } = await import("./commands/config.ts");
+      const { runConfigList } = await lazyImport<typeof import("./commands/config.ts")>(
+        import.meta.resolve("./commands/config.ts"),
+      );
       await runConfigList(ctx, { json: !!options.json });
     });
 
@@ -170,7 +185,9 @@ export function buildProgram(ctx: Context, version: string) {
     .argument("<key>", "setting name")
     .option("--json", "print {key, value} as JSON")
     .action(async (key, options) => {
-      const { runConfigGet } = await import("./commands/config.ts");
+      const { runConfigGet } = await lazyImport<typeof import("./commands/config.ts")>(
+        import.meta.resolve("./commands/config.ts"),
+      );
       await runConfigGet(ctx, { key, json: !!options.json });
     });
 
@@ -179,7 +196,9 @@ export function buildProgram(ctx: Context, version: string) {
     .argument("<value>", "new value")
     .option("--json", "print {key, value} as JSON")
     .action(async (key, value, options) => {
-      const { runConfigSet } = await import("./commands/config.ts");
+      const { runConfigSet } = await lazyImport<typeof import("./commands/config.ts")>(
+        import.meta.resolve("./commands/config.ts"),
+      );
       await runConfigSet(ctx, { key, value, json: !!options.json });
     });
 
@@ -187,14 +206,18 @@ export function buildProgram(ctx: Context, version: string) {
     .argument("<key>", "setting name")
     .option("--json", "print {key, removed} as JSON")
     .action(async (key, options) => {
-      const { runConfigUnset } = await import("./commands/config.ts");
+      const { runConfigUnset } = await lazyImport<typeof import("./commands/config.ts")>(
+        import.meta.resolve("./commands/config.ts"),
+      );
       await runConfigUnset(ctx, { key, json: !!options.json });
     });
 
   program.command("completion").description("print a shell completion script")
     .argument("<shell>", "bash, zsh, fish or powershell")
     .action(async (shell) => {
-      const { runCompletion } = await import("./commands/completion.ts");
+      const { runCompletion } = await lazyImport<typeof import("./commands/completion.ts")>(
+        import.meta.resolve("./commands/completion.ts"),
+      );
       await runCompletion(ctx, { shell, program });
     });
 
@@ -205,7 +228,9 @@ export function buildProgram(ctx: Context, version: string) {
     .allowUnknownOption()
     .helpOption(false)
     .action(async (kind, words) => {
-      const { runComplete } = await import("./commands/completion.ts");
+      const { runComplete } = await lazyImport<typeof import("./commands/completion.ts")>(
+        import.meta.resolve("./commands/completion.ts"),
+      );
       await runComplete(ctx, { kind, words });
     });
 

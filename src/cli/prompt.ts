@@ -1,11 +1,14 @@
 /**
- * Interactive choices. Prompts only when stdin and stdout are terminals and JSON output is off;
- * otherwise fails at once naming the option to pass (a closed stdin must never hang).
+ * Interactive questions. Prompts only when stdin and stdout are terminals and JSON output is off;
+ * otherwise fails at once naming the option to pass (a closed stdin must never hang: the prompt
+ * library waits forever on one under Deno). Loaded only when a question is asked.
  *
  * @module
  */
 
-import { usageError } from "../errors.ts";
+import { password, select } from "@inquirer/prompts";
+import { stderr } from "node:process";
+import { CliError, usageError } from "../errors.ts";
 import type { Context } from "./context.ts";
 
 /** A select-list question. */
@@ -27,16 +30,21 @@ export async function chooseOne<T>(ctx: Context, question: ChoiceQuestion<T>): P
       }`,
     );
   }
-  const { select } = await import("@inquirer/prompts");
+  return await cancellable(() =>
+    select<T>({ message: question.message, choices: question.choices, default: question.initial })
+  );
+}
+
+/** Asks for a secret on the terminal without echoing it (the prompt goes to stderr). */
+export async function askSecret(message: string): Promise<string> {
+  return await cancellable(() => password({ message, mask: true }, { output: stderr }));
+}
+
+async function cancellable<T>(ask: () => Promise<T>): Promise<T> {
   try {
-    return await select<T>({
-      message: question.message,
-      choices: question.choices,
-      default: question.initial,
-    });
+    return await ask();
   } catch (error) {
     if (error instanceof Error && error.name === "ExitPromptError") {
-      const { CliError } = await import("../errors.ts");
       throw new CliError("CANCELLED", "cancelled");
     }
     throw error;

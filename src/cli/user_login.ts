@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import type { ResolvedEnvironment } from "../config/environments.ts";
 import { CliError, usageError } from "../errors.ts";
 import type { StoredAccount } from "../store/types.ts";
@@ -49,20 +50,30 @@ export async function userLogin(
     });
   }
 
-  const { discover } = await import("../auth/oidc.ts");
+  const { discover } = await lazyImport<typeof import("../auth/oidc.ts")>(
+    import.meta.resolve("../auth/oidc.ts"),
+  );
   const as = await discover(ctx, env);
-  const { userAccount } = await import("../auth/user_account.ts");
+  const { userAccount } = await lazyImport<typeof import("../auth/user_account.ts")>(
+    import.meta.resolve("../auth/user_account.ts"),
+  );
   const timeoutMs = await loginTimeoutMs(ctx);
-  const status = await import("./waiting.ts");
+  const status = await lazyImport<typeof import("./waiting.ts")>(
+    import.meta.resolve("./waiting.ts"),
+  );
   let response;
   if (options.device) {
-    const { deviceLogin } = await import("./device_login.ts");
+    const { deviceLogin } = await lazyImport<typeof import("./device_login.ts")>(
+      import.meta.resolve("./device_login.ts"),
+    );
     response = await deviceLogin(ctx, as, clientId, options, timeoutMs);
   } else {
     if (!as.authorization_endpoint) {
       throw new CliError("PROVIDER_ERROR", `${env.issuer} has no authorization endpoint`);
     }
-    const { authorizationCodeLogin } = await import("../auth/pkce.ts");
+    const { authorizationCodeLogin } = await lazyImport<typeof import("../auth/pkce.ts")>(
+      import.meta.resolve("../auth/pkce.ts"),
+    );
     const waiting = status.startWaiting(ctx, options.json);
     try {
       response = await authorizationCodeLogin(ctx, {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import type { Context } from "./context.ts";
 import { writeLine } from "./output.ts";
 
@@ -54,7 +55,9 @@ export function startWaiting(ctx: Context, json: boolean): Waiting {
     },
     async showUrl(url, launchBrowser, deviceFlowAvailable, purpose = "sign in") {
       if (launchBrowser) {
-        const { canOpenBrowser } = await import("../auth/browser.ts");
+        const { canOpenBrowser } = await lazyImport<typeof import("../auth/browser.ts")>(
+          import.meta.resolve("../auth/browser.ts"),
+        );
         let problem: string | undefined;
         if (!canOpenBrowser(ctx)) problem = "no graphical session was found";
         else {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { joinPath as join } from "../store/atomic.ts";
 
 /**
  * The config dir: `AXWAY_CONFIG_DIR`; else `$XDG_CONFIG_HOME/axway` (default `~/.config/axway`)

@@ -9,9 +9,8 @@
  * @module
  */
 
-import { isAbsolute, join, resolve } from "node:path";
 import { CliError, usageError } from "../errors.ts";
-import { ensureDir, writeFileAtomic } from "../store/atomic.ts";
+import { ensureDir, joinPath, writeFileAtomic } from "../store/atomic.ts";
 import { canonicalEnvironmentName, normaliseUrl } from "./environments.ts";
 
 /** Settings users can set with `axway config set`. */
@@ -64,7 +63,7 @@ export const SETTING_VARIABLES: Readonly<Record<SettingKey, readonly string[]>> 
 
 /** Path of the settings file in a config dir. */
 export function settingsPath(configDir: string): string {
-  return join(configDir, "settings.json");
+  return joinPath(configDir, "settings.json");
 }
 
 /** Maps a key as typed (case-insensitive) to its canonical spelling; unknown keys are a usage
@@ -87,7 +86,7 @@ export async function parseSettingValue(
 ): Promise<string | number> {
   if (key !== "network.caFile") return checkValue(key, raw);
   const path = checkValue(key, raw) as string;
-  const absolute = isAbsolute(path) ? path : resolve(cwd, path);
+  const absolute = isAbsolutePath(path) ? path : joinPath(cwd, path);
   let text: string;
   try {
     text = await Deno.readTextFile(absolute);
@@ -294,4 +293,9 @@ function cannotRead(path: string, error: unknown): CliError {
     `cannot read settings file ${path}: ${error instanceof Error ? error.message : error}`,
     { cause: error },
   );
+}
+
+/** True for `/x`, `C:\\x`, `C:/x` and `\\\\server\\share` paths. */
+function isAbsolutePath(path: string): boolean {
+  return path.startsWith("/") || path.startsWith("\\\\") || /^[A-Za-z]:[\\/]/.test(path);
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { lazyImport } from "../lazy.ts";
 import { CliError } from "../errors.ts";
 import type { CaSource, Network, Route } from "./network.ts";
 import { type ProxyTarget, redactCredentials } from "./proxy.ts";
@@ -68,7 +69,9 @@ export function createFetch(options: HttpOptions): typeof fetch {
       }
       let tunnelStatus: number | undefined;
       if (route.proxy && isTunnelRefusal(error) && !init?.signal?.aborted) {
-        const { probeTunnelStatus } = await import("./proxy_probe.ts");
+        const { probeTunnelStatus } = await lazyImport<typeof import("./proxy_probe.ts")>(
+          import.meta.resolve("./proxy_probe.ts"),
+        );
         tunnelStatus = await probeTunnelStatus(route.proxy, url);
       }
       options.trace?.(`✗ ${shown}: ${redactCredentials(describe(error))}`);

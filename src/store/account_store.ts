@@ -96,6 +96,15 @@ export class AccountStore {
   }
 
   /**
+   * Like `read`, without the copy: for commands that only look (`ls` with a thousand accounts,
+   * `auth token`). The result is shared with the store's cache and must not be changed.
+   */
+  async snapshot(): Promise<Readonly<StoreDocument>> {
+    const loaded = await this.#load();
+    return loaded ? loaded.doc : emptyDocument();
+  }
+
+  /**
    * Read-modify-write under the store lock: re-reads the file once the lock is held, calls
    * `fn(doc)` to change `doc`, and writes the result atomically if `fn` returned normally and
    * changed something. Returns what `fn` returned. An unreadable store throws before `fn` runs and
@@ -174,7 +183,7 @@ export class AccountStore {
   async #load(): Promise<Loaded | undefined> {
     const bytes = await this.#readBytes();
     if (bytes === undefined) return undefined;
-    if (this.#loaded && sameBytes(this.#loaded.bytes, bytes)) return this.#loaded;
+    if (this.#loaded && sameWrite(this.#loaded.bytes, bytes)) return this.#loaded;
     const sealed = parseStoreFile(bytes, this.path);
     const { keySource, keyParams } = sealed.header;
     const source = chooseKeySource(this.configDir, this.#selection, {
@@ -258,8 +267,15 @@ async function makeDir(dir: string): Promise<void> {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+/**
+ * Whether two reads of the store file are the same write. Every write puts a fresh random nonce
+ * in the header line, so an equal length and header line identify the write without comparing
+ * the whole (possibly megabytes long) ciphertext.
+ */
+function sameWrite(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  const headerEnd = a.indexOf(0x0a);
+  const end = headerEnd < 0 ? a.length : headerEnd;
+  for (let i = 0; i < end; i++) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -80,6 +80,8 @@ Deno.test("build plan: the exact deno compile argv, with exactly the CLI's permi
       "--frozen",
       "--no-prompt",
       ...permissionsFor(step.target.os),
+      "--include",
+      join(stageDir, "src"),
       "--config",
       join(stageDir, "deno.json"),
       "--target",

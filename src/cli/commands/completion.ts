@@ -8,6 +8,7 @@
  * @module
  */
 
+import { lazyImport } from "../../lazy.ts";
 import type { CommandUnknownOpts } from "@commander-js/extra-typings";
 import { usageError } from "../../errors.ts";
 import { environmentAccounts } from "../accounts.ts";
@@ -31,7 +32,9 @@ export interface CompleteOptions {
 
 /** Prints the completion script of a shell. */
 export async function runCompletion(ctx: Context, options: CompletionOptions): Promise<void> {
-  const { SHELLS, completionSpec } = await import("../completion/spec.ts");
+  const { SHELLS, completionSpec } = await lazyImport<typeof import("../completion/spec.ts")>(
+    import.meta.resolve("../completion/spec.ts"),
+  );
   const shell = options.shell.toLowerCase();
   if (!(SHELLS as readonly string[]).includes(shell)) {
     throw usageError(`unknown shell "${options.shell}": use ${SHELLS.join(", ")}`);
@@ -40,16 +43,24 @@ export async function runCompletion(ctx: Context, options: CompletionOptions): P
   let script: string;
   switch (shell) {
     case "bash":
-      script = (await import("../completion/bash.ts")).bashScript(spec);
+      script = (await lazyImport<typeof import("../completion/bash.ts")>(
+        import.meta.resolve("../completion/bash.ts"),
+      )).bashScript(spec);
       break;
     case "zsh":
-      script = (await import("../completion/zsh.ts")).zshScript(spec);
+      script = (await lazyImport<typeof import("../completion/zsh.ts")>(
+        import.meta.resolve("../completion/zsh.ts"),
+      )).zshScript(spec);
       break;
     case "fish":
-      script = (await import("../completion/fish.ts")).fishScript(spec);
+      script = (await lazyImport<typeof import("../completion/fish.ts")>(
+        import.meta.resolve("../completion/fish.ts"),
+      )).fishScript(spec);
       break;
     default:
-      script = (await import("../completion/powershell.ts")).powershellScript(spec);
+      script = (await lazyImport<typeof import("../completion/powershell.ts")>(
+        import.meta.resolve("../completion/powershell.ts"),
+      )).powershellScript(spec);
   }
   ctx.stdout.write(script);
 }

@@ -18,7 +18,7 @@ export interface ListOptions extends EnvironmentFlags {
 export async function runList(ctx: Context, options: ListOptions): Promise<void> {
   const env = await commandEnvironment(ctx, options);
   const store = ctx.store();
-  const doc = await store.read();
+  const doc = await store.snapshot();
   const accounts = environmentAccounts(doc, env.issuer);
   const defaultName = defaultAccountName(doc, env.issuer);
   if (options.json) {

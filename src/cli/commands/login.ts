@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "../../lazy.ts";
 import type { ResolvedEnvironment } from "../../config/environments.ts";
 import { usageError } from "../../errors.ts";
 import type { StoredAccount, StoredCredentials } from "../../store/types.ts";
@@ -47,7 +48,9 @@ export async function runLogin(ctx: Context, options: LoginOptions): Promise<voi
   const settings = await ctx.settings();
   const clientId = options.clientId ?? ctx.env("AXWAY_CLIENT_ID") ?? settings["auth.clientId"] ??
     DEFAULT_CLIENT_ID;
-  const { userLogin } = await import("../user_login.ts");
+  const { userLogin } = await lazyImport<typeof import("../user_login.ts")>(
+    import.meta.resolve("../user_login.ts"),
+  );
   await userLogin(ctx, env, clientId, options);
 }
 
@@ -111,9 +114,10 @@ async function serviceCredentials(
 /** Reads a secret given as `-`: hidden prompt on a terminal, else all of stdin. */
 async function readSecret(ctx: Context): Promise<string> {
   if (ctx.stdin.isTerminal) {
-    const { password } = await import("@inquirer/prompts");
-    const { stderr } = await import("node:process");
-    return await password({ message: "Client secret:", mask: true }, { output: stderr });
+    const { askSecret } = await lazyImport<typeof import("../prompt.ts")>(
+      import.meta.resolve("../prompt.ts"),
+    );
+    return await askSecret("Client secret:");
   }
   return (await ctx.stdin.readAll()).replace(/\r?\n$/, "");
 }
@@ -132,7 +136,9 @@ async function serviceLogin(
 ): Promise<void> {
   let credentials: StoredCredentials;
   if (input.keyFile) {
-    const { loadKeyFile } = await import("../../auth/key_file.ts");
+    const { loadKeyFile } = await lazyImport<typeof import("../../auth/key_file.ts")>(
+      import.meta.resolve("../../auth/key_file.ts"),
+    );
     const key = await loadKeyFile(input.keyFile.path, input.keyFile.passphrase);
     let binary = "";
     for (const byte of key.pkcs8) binary += String.fromCharCode(byte);
@@ -156,9 +162,15 @@ async function serviceLogin(
     return;
   }
 
-  const { discover } = await import("../../auth/oidc.ts");
-  const { clientCredentialsGrant } = await import("../../auth/client_credentials.ts");
-  const { storedTokens } = await import("../../auth/tokens.ts");
+  const { discover } = await lazyImport<typeof import("../../auth/oidc.ts")>(
+    import.meta.resolve("../../auth/oidc.ts"),
+  );
+  const { clientCredentialsGrant } = await lazyImport<
+    typeof import("../../auth/client_credentials.ts")
+  >(import.meta.resolve("../../auth/client_credentials.ts"));
+  const { storedTokens } = await lazyImport<typeof import("../../auth/tokens.ts")>(
+    import.meta.resolve("../../auth/tokens.ts"),
+  );
   const as = await discover(ctx, env);
   const response = await clientCredentialsGrant(ctx, as, input.clientId, credentials);
   const account: StoredAccount = {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { lazyImport } from "../../lazy.ts";
 import type { StoredAccount } from "../../store/types.ts";
 import { CliError, usageError } from "../../errors.ts";
 import { accountJson, defaultAccountName, environmentAccounts } from "../accounts.ts";
@@ -93,8 +94,12 @@ export async function runLogout(ctx: Context, options: LogoutOptions): Promise<v
 
 /** Revokes every target's tokens; one discovery for all; failures become results. */
 async function revokeAll(ctx: Context, targets: StoredAccount[]): Promise<RevocationResult[]> {
-  const { discover } = await import("../../auth/oidc.ts");
-  const { revokeAccountTokens } = await import("../../auth/revoke.ts");
+  const { discover } = await lazyImport<typeof import("../../auth/oidc.ts")>(
+    import.meta.resolve("../../auth/oidc.ts"),
+  );
+  const { revokeAccountTokens } = await lazyImport<typeof import("../../auth/revoke.ts")>(
+    import.meta.resolve("../../auth/revoke.ts"),
+  );
   let as;
   try {
     as = await discover(ctx, targets[0]);

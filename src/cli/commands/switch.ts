@@ -5,6 +5,7 @@
  * @module
  */
 
+import { lazyImport } from "../../lazy.ts";
 import { CliError, usageError } from "../../errors.ts";
 import type { StoredAccount } from "../../store/types.ts";
 import { accountJson, defaultAccountName, environmentAccounts, findAccount } from "../accounts.ts";
@@ -37,7 +38,9 @@ export async function runSwitch(ctx: Context, options: SwitchOptions): Promise<v
     if (accounts.length === 1) name = accounts[0].name;
     else if (options.org !== undefined && currentDefault) name = currentDefault;
     else {
-      const { chooseOne } = await import("../prompt.ts");
+      const { chooseOne } = await lazyImport<typeof import("../prompt.ts")>(
+        import.meta.resolve("../prompt.ts"),
+      );
       name = await chooseOne(ctx, {
         message: "Choose the default account",
         missingOption: "--account <name>",
@@ -63,7 +66,9 @@ export async function runSwitch(ctx: Context, options: SwitchOptions): Promise<v
   if (
     wanted === undefined && options.account === undefined && account.isPlatform && orgs.length > 1
   ) {
-    const { chooseOne } = await import("../prompt.ts");
+    const { chooseOne } = await lazyImport<typeof import("../prompt.ts")>(
+      import.meta.resolve("../prompt.ts"),
+    );
     wanted = await chooseOne(ctx, {
       message: "Choose the organization",
       missingOption: "--org <id|guid|name>",
@@ -73,7 +78,9 @@ export async function runSwitch(ctx: Context, options: SwitchOptions): Promise<v
     });
   }
   if (wanted !== undefined) {
-    const { matchOrg, selectPlatformOrg } = await import("../org_switch.ts");
+    const { matchOrg, selectPlatformOrg } = await lazyImport<typeof import("../org_switch.ts")>(
+      import.meta.resolve("../org_switch.ts"),
+    );
     const org = matchOrg(account, wanted);
     if (org.guid !== account.org?.guid) {
       account = await selectPlatformOrg(ctx, env, account, org, {
