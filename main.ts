@@ -1,6 +1,6 @@
 /**
- * Entry point of the `axway` binary: wires the process context and exits. `auth token` takes a
- * lean path that never loads the command framework.
+ * Entry point of the `axway` binary: wires the process context and exits. The hot commands
+ * (`auth token`, `auth ls`) take a lean path that never loads the command framework.
  *
  * @module
  */
@@ -13,33 +13,26 @@ async function run(): Promise<number> {
   const interrupt = new AbortController();
   Deno.addSignalListener("SIGINT", () => {
     // Commands that wait (browser, device code) stop on the signal and report; anything else
-    // is cut short. Store writes are atomic renames, so stopping at any point loses nothing.
+    // (a request in flight) is cut short here. Store writes are atomic renames, so stopping at
+    // any point loses nothing.
     interrupt.abort();
-    setTimeout(() => Deno.exit(130), 200);
+    setTimeout(() => {
+      const text = Deno.args.includes("--json")
+        ? `${JSON.stringify({ error: { code: "CANCELLED", message: "cancelled" } })}\n`
+        : "";
+      Deno.stdout.writeSync(new TextEncoder().encode(text));
+      Deno.stderr.writeSync(new TextEncoder().encode("error: cancelled\n"));
+      Deno.exit(130);
+    }, 200);
   });
   const ctx = processContext(interrupt.signal);
   const args = Deno.args;
-  if (args[0] === "auth" && args[1] === "token") {
-    const { parseTokenArgs } = await lazyImport<typeof import("./src/cli/token_fast.ts")>(
-      import.meta.resolve("./src/cli/token_fast.ts"),
-    );
-    const options = parseTokenArgs(args.slice(2));
-    if (options) {
-      const [{ runToken }, { reportError }] = await Promise.all([
-        lazyImport<typeof import("./src/cli/commands/token.ts")>(
-          import.meta.resolve("./src/cli/commands/token.ts"),
-        ),
-        lazyImport<typeof import("./src/cli/output.ts")>(
-          import.meta.resolve("./src/cli/output.ts"),
-        ),
-      ]);
-      try {
-        await runToken(ctx, options);
-        return 0;
-      } catch (error) {
-        return reportError(ctx, error, options.json);
-      }
-    }
+  if (args[0] === "auth" && ["token", "ls", "list"].includes(args[1])) {
+    const { parseFastPath, runFastPath } = await lazyImport<
+      typeof import("./src/cli/fast_path.ts")
+    >(import.meta.resolve("./src/cli/fast_path.ts"));
+    const fast = parseFastPath(args);
+    if (fast) return await runFastPath(ctx, fast);
   }
   const { runCli } = await lazyImport<typeof import("./src/cli/main.ts")>(
     import.meta.resolve("./src/cli/main.ts"),

@@ -75,7 +75,7 @@ function banner(idp: TestIdp, tls?: TestPki): string {
     "Try the CLI (or `deno run -A main.ts` in place of `axway`):",
     `  axway auth login ${env}`,
     `  axway auth login ${env} --device`,
-    `  axway auth login ${env} --client-id ${CLIENTS.basic.clientId} --client-secret ${CLIENTS.basic.clientSecret}`,
+    `  printf %s ${CLIENTS.basic.clientSecret} | axway auth login ${env} --client-id ${CLIENTS.basic.clientId} --client-secret -`,
     `  axway auth login ${env} --client-id ${CLIENTS.rs256.clientId} --secret-file ${idp.keyFiles.rsaPkcs8}`,
     `  axway auth switch ${env} --org ${ORGS.beta.org_id}`,
     "",

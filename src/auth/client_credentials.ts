@@ -66,7 +66,7 @@ export async function clientCredentialsGrant(
       new URLSearchParams({ scope: "openid" }),
       requestOptions(http, as.issuer),
     );
-    await expectJson(response.clone());
+    expectJson(response);
     return await oauth.processClientCredentialsResponse(as, client, response);
   } catch (error) {
     throw translateOAuthError(error, { clientId, url: as.token_endpoint });

@@ -36,10 +36,11 @@ export async function discover(
     ...requestOptions(http, env.issuer),
     algorithm: "oidc",
   });
-  await expectJson(response);
+  expectJson(response);
   try {
-    return await oauth.processDiscoveryResponse(issuer, response);
+    return checkEndpoints(await oauth.processDiscoveryResponse(issuer, response));
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw new CliError(
       "PROVIDER_ERROR",
       `${
@@ -50,14 +51,50 @@ export async function discover(
   }
 }
 
+const ENDPOINTS = [
+  "authorization_endpoint",
+  "token_endpoint",
+  "revocation_endpoint",
+  "device_authorization_endpoint",
+  "userinfo_endpoint",
+] as const;
+
 /**
- * Rejects answers that are not JSON (a proxy's HTML page, a 5xx) with the URL and status, before
- * the protocol library sees them. OAuth error bodies are JSON and pass through.
+ * Holds the provider's endpoints to the rule the issuer follows (https, plain http only on
+ * loopback hosts): a discovery document must not send secrets or tokens over plain http.
  */
-export async function expectJson(response: Response): Promise<void> {
+function checkEndpoints(as: oauth.AuthorizationServer): oauth.AuthorizationServer {
+  for (const name of ENDPOINTS) {
+    const value = as[name];
+    if (value === undefined) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackUrl(url)))) {
+      throw new CliError(
+        "PROVIDER_ERROR",
+        `the provider ${as.issuer} lists an insecure ${name} (${
+          url ? displayUrl(url) : "not a URL"
+        }): only https (or http on loopback) is used`,
+      );
+    }
+  }
+  return as;
+}
+
+/**
+ * Rejects answers that are not JSON (a proxy's HTML page, a load balancer's 502) with the URL
+ * and status, before the protocol library sees them; OAuth error bodies are JSON and pass
+ * through. Only the status and headers are read: the body is left to the library, or dropped
+ * without waiting on it.
+ */
+export function expectJson(response: Response): void {
   const type = response.headers.get("content-type") ?? "";
   if (response.status >= 500 || !/json/i.test(type)) {
-    await response.body?.cancel();
+    response.body?.cancel().catch(() => {});
     throw new CliError(
       "PROVIDER_ERROR",
       `unexpected answer from ${displayUrl(response.url)}: HTTP ${response.status}${

@@ -77,7 +77,7 @@ export async function authorizationCodeLogin(
         codeVerifier,
         requestOptions(http, as.issuer),
       );
-      await expectJson(response.clone());
+      expectJson(response);
       result = await oauth.processAuthorizationCodeResponse(as, client, response, {
         expectedNonce: nonce,
         requireIdToken: true,
@@ -160,24 +160,32 @@ export function parsePastedRedirect(
   return url.searchParams;
 }
 
-/** Waits for the first of `events`, or fails on Ctrl-C or after the timeout. */
+/**
+ * Waits for the first of `events`, or fails on Ctrl-C or after the timeout; `activity` names
+ * what was waited for in those messages.
+ */
 export async function waitFor(
   events: Promise<unknown>[],
   signal: AbortSignal,
   timeoutMs: number,
+  activity = "sign-in",
 ): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort: (() => void) | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() =>
       reject(
-        new CliError("TIMEOUT", `no sign-in after ${Math.round(timeoutMs / 1000)} s: gave up`, {
-          hint: "run the command again; AXWAY_LOGIN_TIMEOUT sets the wait in seconds",
-        }),
+        new CliError(
+          "TIMEOUT",
+          `${activity} not finished after ${Math.round(timeoutMs / 1000)} s: gave up`,
+          {
+            hint: "run the command again; AXWAY_LOGIN_TIMEOUT sets the wait in seconds",
+          },
+        ),
       ), timeoutMs);
   });
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new CliError("CANCELLED", "sign-in cancelled"));
+    onAbort = () => reject(new CliError("CANCELLED", `${activity} cancelled`));
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   });

@@ -38,7 +38,7 @@ export async function renewalGrant(
       account.tokens.refreshToken!,
       requestOptions(http, as.issuer),
     );
-    await expectJson(response.clone());
+    expectJson(response);
     return await oauth.processRefreshTokenResponse(as, client, response);
   } catch (error) {
     throw translateOAuthError(error, { clientId: account.clientId, url: as.token_endpoint });

@@ -24,7 +24,7 @@ export interface RenewContext {
   fetch: typeof fetch;
   env(name: string): string | undefined;
   now(): number;
-  store(): AccountStore;
+  store(): Promise<AccountStore>;
 }
 
 /** True when the access token is usable for at least the skew margin. */
@@ -44,7 +44,7 @@ export async function usableAccount(
   options: { force?: boolean } = {},
 ): Promise<StoredAccount> {
   const skew = refreshSkewMs(ctx);
-  const store = ctx.store();
+  const store = await ctx.store();
   const account = lookup(await store.snapshot(), env.issuer, name);
   if (!options.force && isFresh(account, ctx.now(), skew)) return account;
   if (account.needsLogin) throw signInAgain(account, env, "it can no longer renew its token");
@@ -101,7 +101,7 @@ async function markNeedsLogin(
   account: StoredAccount,
   reason: string,
 ): Promise<never> {
-  await ctx.store().update((doc) => {
+  await (await ctx.store()).update((doc) => {
     const stored = doc.accounts.find((a) => a.issuer === env.issuer && a.name === account.name);
     if (stored) stored.needsLogin = true;
   });

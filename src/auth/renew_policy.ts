@@ -4,9 +4,12 @@
  * @module
  */
 
-/** The renewal margin: `AXWAY_REFRESH_SKEW` seconds (default 60) before expiry. */
+import { parseSeconds } from "../config/seconds.ts";
+
+/** The renewal margin: `AXWAY_REFRESH_SKEW` seconds (default 60, at most a day) before expiry. */
 export function refreshSkewMs(ctx: { env(name: string): string | undefined }): number {
-  const raw = ctx.env("AXWAY_REFRESH_SKEW");
-  const seconds = raw === undefined ? 60 : Number(raw);
-  return (Number.isFinite(seconds) && seconds >= 0 ? seconds : 60) * 1000;
+  return parseSeconds("AXWAY_REFRESH_SKEW", ctx.env("AXWAY_REFRESH_SKEW"), 60, {
+    max: 86400,
+    allowZero: true,
+  }) * 1000;
 }

@@ -6,13 +6,10 @@
  */
 
 import { lazyImport } from "../lazy.ts";
-import { usageError } from "../errors.ts";
+import { parseSeconds } from "../config/seconds.ts";
 import { configDir as defaultConfigDir } from "../config/paths.ts";
-import { keyStoreSetting, readSettings, type Settings } from "../config/settings.ts";
-import { createFetch } from "../net/http.ts";
-import { createNetwork } from "../net/network.ts";
-import { AccountStore } from "../store/account_store.ts";
-import { isRequestedKeySource, type KeySourceSelection } from "../store/key_source.ts";
+import type { Settings } from "../config/settings.ts";
+import type { AccountStore } from "../store/account_store.ts";
 
 /** A text sink (stdout or stderr). */
 export interface Output {
@@ -45,8 +42,8 @@ export interface Context {
   configDir: string;
   /** The one fetch (timeouts, proxy, CA). */
   fetch: typeof fetch;
-  /** The account store of the config dir. */
-  store(): AccountStore;
+  /** The account store of the config dir (loaded on first use). */
+  store(): Promise<AccountStore>;
   /** The settings file, read once. */
   settings(): Promise<Settings>;
   /** Opens a URL in the user's browser; throws when no browser could be started. */
@@ -59,42 +56,44 @@ export interface Context {
   debug: boolean;
 }
 
-/** Seconds from an environment variable, or the fallback; a bad value is a usage error. */
-export function secondsFromEnv(ctx: Pick<Context, "env">, name: string, fallback: number): number {
-  const raw = ctx.env(name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) {
-    throw usageError(`${name} must be a number of seconds, got "${raw}"`);
-  }
-  return value;
-}
-
-function textOutput(file: typeof Deno.stdout | typeof Deno.stderr): Output {
+function textOutput(
+  file: typeof Deno.stdout | typeof Deno.stderr,
+  options: { quietOnBrokenPipe?: boolean } = {},
+): Output {
   const encoder = new TextEncoder();
   return {
     write(text) {
       const bytes = encoder.encode(text);
       let offset = 0;
-      while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+      try {
+        while (offset < bytes.length) offset += file.writeSync(bytes.subarray(offset));
+      } catch (error) {
+        // `axway auth ls | head -1`: the reader is gone, which is not a failure of ours.
+        if (error instanceof Deno.errors.BrokenPipe) {
+          if (options.quietOnBrokenPipe) Deno.exit(0);
+          return;
+        }
+        throw error;
+      }
     },
     isTerminal: file.isTerminal(),
   };
 }
 
-/** The context of a real process. */
+/** The context of a real process. Modules a command may not need load on first use. */
 export function processContext(signal: AbortSignal): Context {
   const env = (name: string) => {
     const value = Deno.env.get(name);
     return value === "" ? undefined : value;
   };
-  const dir = defaultConfigDir(env, Deno.build.os);
+  const dir = resolveConfigDir(defaultConfigDir(env, Deno.build.os));
   const debug = env("AXWAY_DEBUG") === "1";
   const stderr = textOutput(Deno.stderr);
-  let store: AccountStore | undefined;
+  let store: Promise<AccountStore> | undefined;
   let settings: Promise<Settings> | undefined;
+  let configuredFetch: Promise<typeof fetch> | undefined;
   const ctx: Context = {
-    stdout: textOutput(Deno.stdout),
+    stdout: textOutput(Deno.stdout, { quietOnBrokenPipe: true }),
     stderr,
     stdin: {
       isTerminal: Deno.stdin.isTerminal(),
@@ -105,22 +104,49 @@ export function processContext(signal: AbortSignal): Context {
     os: Deno.build.os,
     now: () => Date.now(),
     configDir: dir,
-    fetch: createFetch({
-      timeoutMs: httpTimeoutMs(env),
-      // Proxies and extra CAs: read, and clients built, on the first request only.
-      network: createNetwork({
-        rawEnv: (name) => Deno.env.get(name),
-        settings: () => ctx.settings(),
-      }),
-      trace: debug ? (line) => stderr.write(`debug: ${line}\n`) : undefined,
-    }),
+    fetch: async (input, init) => {
+      configuredFetch ??= (async () => {
+        const [{ createFetch }, { createNetwork }] = await Promise.all([
+          lazyImport<typeof import("../net/http.ts")>(import.meta.resolve("../net/http.ts")),
+          lazyImport<typeof import("../net/network.ts")>(import.meta.resolve("../net/network.ts")),
+        ]);
+        return createFetch({
+          timeoutMs: parseSeconds("AXWAY_HTTP_TIMEOUT", env("AXWAY_HTTP_TIMEOUT"), 30, {
+            max: 3600,
+          }) * 1000,
+          // Proxies and extra CAs: read, and clients built, on the first request only.
+          network: createNetwork({
+            rawEnv: (name) => Deno.env.get(name),
+            settings: () => ctx.settings(),
+          }),
+          trace: debug ? (line) => stderr.write(`debug: ${line}\n`) : undefined,
+        });
+      })();
+      return (await configuredFetch)(input, init);
+    },
     store: () =>
-      store ??= new AccountStore({
-        configDir: dir,
-        keySource: keySelection(env, keyStoreSetting(dir)),
-        onNotice: (message) => stderr.write(`note: ${message}\n`),
-      }),
-    settings: () => settings ??= readSettings(dir),
+      store ??= (async () => {
+        const [{ AccountStore }, { keySelection }, { keyStoreSetting }] = await Promise.all([
+          lazyImport<typeof import("../store/account_store.ts")>(
+            import.meta.resolve("../store/account_store.ts"),
+          ),
+          lazyImport<typeof import("../store/key_source.ts")>(
+            import.meta.resolve("../store/key_source.ts"),
+          ),
+          lazyImport<typeof import("../config/settings.ts")>(
+            import.meta.resolve("../config/settings.ts"),
+          ),
+        ]);
+        return new AccountStore({
+          configDir: dir,
+          keySource: keySelection(env, keyStoreSetting(dir)),
+          onNotice: (message) => stderr.write(`note: ${message}\n`),
+        });
+      })(),
+    settings: () =>
+      settings ??= lazyImport<typeof import("../config/settings.ts")>(
+        import.meta.resolve("../config/settings.ts"),
+      ).then(({ readSettings }) => readSettings(dir)),
     openBrowser: async (url) => {
       const { openBrowser } = await lazyImport<typeof import("../auth/browser.ts")>(
         import.meta.resolve("../auth/browser.ts"),
@@ -134,26 +160,8 @@ export function processContext(signal: AbortSignal): Context {
   return ctx;
 }
 
-/**
- * The key source asked for by `AXWAY_KEY_STORE` (else `configured`, the settings key
- * `auth.keyStore`, else "auto") and `AXWAY_AUTH_PASSPHRASE`; `env` is also what the keychain
- * tools run with.
- */
-export function keySelection(
-  env: (name: string) => string | undefined,
-  configured?: string,
-): KeySourceSelection {
-  const fromEnv = env("AXWAY_KEY_STORE");
-  const requested = fromEnv ?? configured ?? "auto";
-  if (!isRequestedKeySource(requested)) {
-    const origin = fromEnv === undefined ? "auth.keyStore" : "AXWAY_KEY_STORE";
-    throw usageError(`${origin} must be auto, keychain, file or passphrase, got "${requested}"`);
-  }
-  return { requested, passphrase: env("AXWAY_AUTH_PASSPHRASE"), env };
-}
-
-function httpTimeoutMs(env: (name: string) => string | undefined): number {
-  const raw = env("AXWAY_HTTP_TIMEOUT");
-  const seconds = raw === undefined ? 30 : Number(raw);
-  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
+/** A relative config dir is taken from the current directory once, at start-up. */
+function resolveConfigDir(dir: string): string {
+  if (dir.startsWith("/") || /^[A-Za-z]:[\\/]/.test(dir) || dir.startsWith("\\\\")) return dir;
+  return `${Deno.cwd()}${Deno.build.os === "windows" ? "\\" : "/"}${dir}`;
 }

@@ -12,7 +12,7 @@ import { expectJson, requestOptions, translateOAuthError } from "../auth/oidc.ts
 import { USER_SCOPES } from "../auth/pkce.ts";
 import type { Context } from "./context.ts";
 import type { LoginOptions } from "./commands/login.ts";
-import { writeLine } from "./output.ts";
+import { oneLine, writeLine } from "./output.ts";
 
 /** RFC 8628 §3.5: the default polling interval, and the increase on `slow_down`. */
 const DEFAULT_INTERVAL_S = 5;
@@ -44,7 +44,7 @@ export async function deviceLogin(
       new URLSearchParams({ scope: USER_SCOPES }),
       http,
     );
-    await expectJson(response.clone());
+    expectJson(response);
     authorization = await oauth.processDeviceAuthorizationResponse(as, client, response);
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError && error.error === "unauthorized_client") {
@@ -58,11 +58,12 @@ export async function deviceLogin(
   }
 
   // Only the device_code is secret; the user code and the URLs are meant to be shown.
+  // They come from the provider: shown as one line each, without control characters.
   const out = ctx.stderr;
-  writeLine(out, `To sign in, open ${authorization.verification_uri}`);
-  writeLine(out, `and enter the code: ${authorization.user_code}`);
+  writeLine(out, `To sign in, open ${oneLine(authorization.verification_uri)}`);
+  writeLine(out, `and enter the code: ${oneLine(authorization.user_code)}`);
   if (authorization.verification_uri_complete) {
-    writeLine(out, `(or open ${authorization.verification_uri_complete})`);
+    writeLine(out, `(or open ${oneLine(authorization.verification_uri_complete)})`);
   }
   if (options.launchBrowser) {
     const { canOpenBrowser } = await lazyImport<typeof import("../auth/browser.ts")>(
@@ -93,7 +94,7 @@ export async function deviceLogin(
         authorization.device_code,
         http,
       );
-      await expectJson(response.clone());
+      expectJson(response);
       return await oauth.processDeviceCodeResponse(as, client, response);
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {

@@ -23,7 +23,8 @@ export async function runCli(ctx: Context, args: string[], version: string): Pro
       const code = commanderExitCode(error);
       if (code !== 0 && json) {
         // commander already wrote its text to stderr; stdout still gets the JSON error.
-        return reportError(ctx, new CliError("USAGE", error.message.replace(/^error: /, "")), true);
+        const message = error.message.replace(/^error: /, "").split("\n")[0];
+        return reportError(ctx, new CliError("USAGE", message), true);
       }
       return code;
     }

@@ -64,7 +64,7 @@ export async function selectPlatformOrg(
     url.searchParams.set("org_hint", org.id);
     url.searchParams.set("redirect", server.redirectUri);
     await waiting.showUrl(url.href, options.launchBrowser, false, "switch the organization");
-    await waitFor([server.finished], ctx.signal, timeoutMs);
+    await waitFor([server.finished], ctx.signal, timeoutMs, "organization switch");
   } finally {
     waiting.stop();
     await server.close();
@@ -76,7 +76,7 @@ export async function selectPlatformOrg(
   );
   const session = await findSession(ctx, platformUrl, renewed.tokens.accessToken);
   const selected = session?.org ?? org;
-  return await ctx.store().update((doc) => {
+  return await (await ctx.store()).update((doc) => {
     const stored = doc.accounts.find((a) => a.issuer === env.issuer && a.name === account.name);
     if (!stored) {
       throw new CliError("NOT_FOUND", `account ${account.name} was signed out meanwhile`);

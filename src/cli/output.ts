@@ -58,17 +58,27 @@ export function relativeTime(target: number, now: number): string {
   return "now";
 }
 
+/**
+ * Text that came from outside (a provider's error description, a value the user typed) made safe
+ * for one terminal line: line breaks become spaces, other control characters (escape sequences
+ * included) become `?`.
+ */
+export function oneLine(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\r?\n/g, " ").replace(/[\x00-\x1f\x7f-\x9f]/g, "?").trim();
+}
+
 /** Renders an error as the user sees it and returns the exit code. */
 export function reportError(ctx: Context, error: unknown, json: boolean): number {
   const cliError = error instanceof CliError ? error : undefined;
   if (cliError?.silent) return cliError.exitCode;
   const code = cliError?.code ?? "FAILURE";
-  const message = cliError?.message ?? unexpectedMessage(error);
+  const message = oneLine(cliError?.message ?? unexpectedMessage(error));
   if (json) {
     printJson(ctx, { error: { code, message } });
   } else {
     writeLine(ctx.stderr, `error: ${message}`);
-    if (cliError?.hint) writeLine(ctx.stderr, cliError.hint);
+    if (cliError?.hint) writeLine(ctx.stderr, oneLine(cliError.hint));
   }
   if (ctx.debug && error instanceof Error) writeLine(ctx.stderr, error.stack ?? String(error));
   if (!cliError && !ctx.debug && !json) {

@@ -40,7 +40,6 @@ export function buildProgram(ctx: Context, version: string) {
     .option("--no-color", "disable colours (also NO_COLOR)")
     .option("--no-banner", "accepted for compatibility; there is no banner")
     .helpOption("-h, --help", "show help")
-    .showHelpAfterError("(add --help for usage)")
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),

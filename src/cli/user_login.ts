@@ -7,6 +7,8 @@
 
 import { lazyImport } from "../lazy.ts";
 import type { ResolvedEnvironment } from "../config/environments.ts";
+import { parseSeconds } from "../config/seconds.ts";
+import { MAX_LOGIN_TIMEOUT_SECONDS } from "../config/settings.ts";
 import { CliError, usageError } from "../errors.ts";
 import type { StoredAccount } from "../store/types.ts";
 import { accountJson, environmentAccounts, upsertAccount } from "./accounts.ts";
@@ -24,7 +26,7 @@ export async function userLogin(
   clientId: string,
   options: LoginOptions,
 ): Promise<void> {
-  const store = ctx.store();
+  const store = await ctx.store();
   if (!options.force) {
     const signedIn = environmentAccounts(await store.read(), env.issuer).find((account) =>
       account.clientId === clientId && isPersonalAccount(account) && !account.needsLogin &&
@@ -43,13 +45,18 @@ export async function userLogin(
       return;
     }
   }
-  if (ctx.env("CI") && !options.device) {
+  if (isCi(ctx) && !options.device) {
     throw new CliError("AUTH_REQUIRED", "CI is set and no service-account credentials were given", {
       hint:
         "set AXWAY_CLIENT_ID with AXWAY_CLIENT_SECRET or AXWAY_SECRET_FILE, or pass --client-id with --client-secret/--secret-file",
     });
   }
 
+  // Settings and the store are checked before any network call or browser.
+  const timeoutMs = await loginTimeoutMs(ctx);
+  const port = callbackPort(ctx);
+  const host = redirectHost(ctx);
+  await store.prepare(); // an unusable store fails now, not after the sign-in
   const { discover } = await lazyImport<typeof import("../auth/oidc.ts")>(
     import.meta.resolve("../auth/oidc.ts"),
   );
@@ -57,7 +64,6 @@ export async function userLogin(
   const { userAccount } = await lazyImport<typeof import("../auth/user_account.ts")>(
     import.meta.resolve("../auth/user_account.ts"),
   );
-  const timeoutMs = await loginTimeoutMs(ctx);
   const status = await lazyImport<typeof import("./waiting.ts")>(
     import.meta.resolve("./waiting.ts"),
   );
@@ -80,8 +86,8 @@ export async function userLogin(
         as,
         clientId,
         forceLogin: options.force,
-        port: callbackPort(ctx),
-        redirectHost: redirectHost(ctx),
+        port,
+        redirectHost: host,
       }, {
         signal: ctx.signal,
         timeoutMs,
@@ -127,6 +133,12 @@ export async function userLogin(
   report(ctx, account, isDefault, options.json);
 }
 
+/** `CI` set to anything but `0`/`false` (how CI services announce themselves). */
+function isCi(ctx: Context): boolean {
+  const value = ctx.env("CI")?.toLowerCase();
+  return value !== undefined && value !== "0" && value !== "false";
+}
+
 function isPersonalAccount(account: StoredAccount): boolean {
   return account.authenticator === "PKCE" || account.authenticator === "DeviceCode";
 }
@@ -157,13 +169,12 @@ function report(ctx: Context, account: StoredAccount, isDefault: boolean, json: 
  * settings' `auth.loginTimeout`, else 5 minutes.
  */
 export async function loginTimeoutMs(ctx: Context): Promise<number> {
-  const raw = ctx.env("AXWAY_LOGIN_TIMEOUT") ?? (await ctx.settings())["auth.loginTimeout"];
-  if (raw === undefined) return DEFAULT_LOGIN_TIMEOUT_SECONDS * 1000;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw usageError(`AXWAY_LOGIN_TIMEOUT must be a positive number of seconds, got "${raw}"`);
-  }
-  return seconds * 1000;
+  const fromEnv = ctx.env("AXWAY_LOGIN_TIMEOUT");
+  const raw = fromEnv ?? (await ctx.settings())["auth.loginTimeout"];
+  const name = fromEnv === undefined ? "auth.loginTimeout" : "AXWAY_LOGIN_TIMEOUT";
+  return parseSeconds(name, raw, DEFAULT_LOGIN_TIMEOUT_SECONDS, {
+    max: MAX_LOGIN_TIMEOUT_SECONDS,
+  }) * 1000;
 }
 
 function callbackPort(ctx: Context): number | undefined {

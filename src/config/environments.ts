@@ -75,11 +75,15 @@ export function canonicalEnvironmentName(name: string): EnvironmentName {
   return canonical;
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "[::1]", "localhost"]);
-
-/** True when the URL's host is a loopback address or `localhost`. */
+/** True when the URL's host is a loopback address (127.0.0.0/8, ::1) or `localhost`. */
 export function isLoopbackUrl(url: URL): boolean {
-  return LOOPBACK_HOSTS.has(url.hostname);
+  return url.hostname === "localhost" || url.hostname === "[::1]" ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
+}
+
+/** A URL as it may be shown: any password replaced by `***`. */
+function shown(value: string): string {
+  return value.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@");
 }
 
 /**
@@ -91,58 +95,63 @@ export function normaliseUrl(value: string, what: string): string {
   try {
     url = new URL(value.trim());
   } catch {
-    throw usageError(`${what} "${value}" is not a valid URL`);
+    throw usageError(`${what} "${shown(value)}" is not a valid URL`);
   }
   if (url.protocol === "http:" && !isLoopbackUrl(url)) {
     throw usageError(
-      `${what} "${value}" must use https:// (plain http is allowed only for loopback hosts)`,
+      `${what} "${shown(value)}" must use https:// (plain http is allowed only for loopback hosts)`,
     );
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw usageError(`${what} "${value}" must be an https:// URL`);
+    throw usageError(`${what} "${shown(value)}" must be an https:// URL`);
   }
   if (url.search || url.hash || url.username || url.password) {
-    throw usageError(`${what} "${value}" must not contain credentials, a query or a fragment`);
+    throw usageError(
+      `${what} "${shown(value)}" must not contain credentials, a query or a fragment`,
+    );
+  }
+  if (/\/auth\/realms\/[^/]+\/?$/.test(url.pathname)) {
+    throw usageError(
+      `${what} "${shown(value)}" is an issuer URL: give the base URL ${url.origin} (and --realm)`,
+    );
   }
   return url.href.replace(/\/+$/, "");
 }
 
 /**
  * Resolves the environment from levels given lowest precedence first (settings, variables,
- * flags).
+ * flags). Only the values that win are checked, so a flag can override a bad variable or setting.
  */
 export function resolveEnvironment(levels: EnvironmentLevel[]): ResolvedEnvironment {
-  let named: EnvironmentName = "prod";
-  let baseUrl = ENVIRONMENTS.prod.baseUrl;
-  let platformUrl: string | undefined = ENVIRONMENTS.prod.platformUrl;
+  let envName: string | undefined;
+  let base: string | undefined;
+  let platform: string | undefined;
+  let realmName: string | undefined;
+  // From the highest level down: an env at one level hides URLs of the levels below it, and a
+  // base URL hides platform URLs below it (a custom base URL alone means no platform calls).
+  for (const level of [...levels].reverse()) {
+    realmName ??= level.realm || undefined;
+    if (envName !== undefined) continue;
+    if (base === undefined) platform ??= level.platformUrl || undefined;
+    base ??= level.baseUrl || undefined;
+    envName = level.env || undefined;
+  }
+  const named = envName === undefined ? "prod" : canonicalEnvironmentName(envName);
+  const baseUrl = base === undefined ? ENVIRONMENTS[named].baseUrl : normaliseUrl(base, "base URL");
+  const platformUrl = platform !== undefined
+    ? normaliseUrl(platform, "platform URL")
+    : base === undefined
+    ? ENVIRONMENTS[named].platformUrl
+    : undefined;
   let realm = DEFAULT_REALM;
-  let custom = false;
-  for (const level of levels) {
-    if (level.env !== undefined && level.env !== "") {
-      named = canonicalEnvironmentName(level.env);
-      baseUrl = ENVIRONMENTS[named].baseUrl;
-      platformUrl = ENVIRONMENTS[named].platformUrl;
-      custom = false;
-    }
-    if (level.baseUrl) {
-      baseUrl = normaliseUrl(level.baseUrl, "base URL");
-      platformUrl = undefined;
-      custom = true;
-    }
-    if (level.platformUrl) {
-      platformUrl = normaliseUrl(level.platformUrl, "platform URL");
-      custom = true;
-    }
-    if (level.realm) {
-      const trimmed = level.realm.trim();
-      if (!/^[\w.-]+$/.test(trimmed)) {
-        throw usageError(`realm "${level.realm}" is not a valid realm name`);
-      }
-      realm = trimmed;
+  if (realmName !== undefined) {
+    realm = realmName.trim();
+    if (!/^[\w.-]+$/.test(realm) || /^\.+$/.test(realm)) {
+      throw usageError(`realm "${realmName}" is not a valid realm name`);
     }
   }
   let name: ResolvedEnvironment["name"] = named;
-  if (custom) {
+  if (base !== undefined || platform !== undefined) {
     const match = (Object.keys(ENVIRONMENTS) as EnvironmentName[]).find((candidate) =>
       ENVIRONMENTS[candidate].baseUrl === baseUrl &&
       (platformUrl === undefined || ENVIRONMENTS[candidate].platformUrl === platformUrl)

@@ -12,6 +12,10 @@
 import { CliError, usageError } from "../errors.ts";
 import { ensureDir, joinPath, writeFileAtomic } from "../store/atomic.ts";
 import { canonicalEnvironmentName, normaliseUrl } from "./environments.ts";
+import { parseSeconds } from "./seconds.ts";
+
+/** The longest wait for the browser a setting may ask for: a day. */
+export const MAX_LOGIN_TIMEOUT_SECONDS = 86400;
 
 /** Settings users can set with `axway config set`. */
 export interface Settings {
@@ -114,16 +118,12 @@ export async function parseSettingValue(
  */
 export function checkValue(key: SettingKey, value: unknown): string | number {
   if (key === "auth.loginTimeout") {
-    const seconds = typeof value === "number" ? value : Number(String(value).trim());
-    if (
-      (typeof value !== "number" && (typeof value !== "string" || value.trim() === "")) ||
-      !Number.isFinite(seconds) || seconds <= 0
-    ) {
+    if (typeof value !== "number" && typeof value !== "string") {
       throw usageError(
-        `auth.loginTimeout must be a positive number of seconds, got ${JSON.stringify(value)}`,
+        `auth.loginTimeout must be a number of seconds, got ${JSON.stringify(value)}`,
       );
     }
-    return seconds;
+    return parseSeconds("auth.loginTimeout", value, 0, { max: MAX_LOGIN_TIMEOUT_SECONDS });
   }
   if (typeof value !== "string" || value.trim() === "") {
     throw usageError(`${key} must be a non-empty string`);

@@ -156,6 +156,19 @@ export class AccountStore {
   }
 
   /**
+   * Makes sure the store can be used before a sign-in spends the user's time or mints tokens: an
+   * existing store must decrypt, and a missing one is created now (empty), with its key, so that
+   * a key source that cannot work (no keychain, no passphrase) fails before any network call.
+   */
+  prepare(): Promise<void> {
+    return this.#locked(async () => {
+      if (!(await this.#load())) {
+        await this.#write(emptyDocument(), await this.#newKey(this.#selection));
+      }
+    });
+  }
+
+  /**
    * Re-encrypts the store under the key source `selection` picks for a new store (e.g. to move
    * from a key file to a passphrase or the keychain, or to change the passphrase with a fresh
    * salt), and uses that selection from then on. A store that does not exist yet is left absent.

@@ -464,3 +464,21 @@ function importAesKey(bytes: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * The key source asked for by `AXWAY_KEY_STORE` (else `configured`, the settings key
+ * `auth.keyStore`, else "auto") and `AXWAY_AUTH_PASSPHRASE`; `env` is also what the keychain
+ * tools run with.
+ */
+export function keySelection(
+  env: (name: string) => string | undefined,
+  configured?: string,
+): KeySourceSelection {
+  const fromEnv = env("AXWAY_KEY_STORE");
+  const requested = fromEnv ?? configured ?? "auto";
+  if (!isRequestedKeySource(requested)) {
+    const origin = fromEnv === undefined ? "auth.keyStore" : "AXWAY_KEY_STORE";
+    throw usageError(`${origin} must be auto, keychain, file or passphrase, got "${requested}"`);
+  }
+  return { requested, passphrase: env("AXWAY_AUTH_PASSPHRASE"), env };
+}

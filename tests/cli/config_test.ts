@@ -196,8 +196,9 @@ Deno.test("bad values are usage errors saying what is valid, and change nothing"
   const cases: [string, string, RegExp][] = [
     ["env", "qa", /prod, staging or preprod/],
     ["auth.keyStore", "vault", /auto, keychain, file, passphrase/],
-    ["auth.loginTimeout", "0", /positive number of seconds/],
-    ["auth.loginTimeout", "soon", /positive number of seconds/],
+    ["auth.loginTimeout", "0", /number of seconds between 1 and 86400/],
+    ["auth.loginTimeout", "soon", /number of seconds between 1 and 86400/],
+    ["auth.loginTimeout", "1e9", /number of seconds between 1 and 86400/],
     ["auth.baseUrl", "http://login.example.com", /https:\/\//],
     ["auth.platformUrl", "not a url", /not a valid URL/],
     ["auth.realm", "a realm", /not a valid realm name/],

@@ -458,9 +458,13 @@ Deno.test({
         assert.equal(result.code, 0, result.stderr);
         assert.match(result.stdout, new RegExp(`Account: +${CLIENTS.basic.clientId}\\n`));
         assert.match(result.stdout, /Type: +Service/);
+        // A named account that does not exist is "not found" (exit 1), like `auth token --account`.
         result = await runCli(dir.path, ["auth", "whoami", "--json", "nobody"], { env });
-        assert.equal(result.code, 4);
+        assert.equal(result.code, 1);
         assert.deepEqual(parseJson(result.stdout), []);
+        result = await runCli(dir.path, ["auth", "whoami", "nobody"], { env });
+        assert.equal(result.code, 1);
+        assert.match(result.stderr, /^error: no account named "nobody"/);
       });
 
       await step("auth ls makes no network request, even with expired tokens", async () => {

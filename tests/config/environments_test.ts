@@ -79,3 +79,23 @@ Deno.test("config dir follows AXWAY_CONFIG_DIR, XDG, macOS and Windows conventio
   );
   assert.match(configDir(env({ APPDATA: "C:\\Users\\a\\AppData\\Roaming" }), "windows"), /axway$/);
 });
+
+Deno.test("only winning values are checked: a flag overrides a bad variable or setting", () => {
+  assert.equal(
+    resolveEnvironment([{ env: "bogus" }, { env: "garbage" }, { env: "prod" }]).name,
+    "prod",
+  );
+  const env = resolveEnvironment([{ baseUrl: "ftp://x" }, { baseUrl: "http://127.0.0.1:8180" }]);
+  assert.equal(env.baseUrl, "http://127.0.0.1:8180");
+  usage(() => resolveEnvironment([{}, { env: "garbage" }]));
+});
+
+Deno.test("URLs: 127.0.0.0/8 is loopback; passwords are never echoed; issuer URLs are refused", () => {
+  assert.equal(normaliseUrl("http://127.1.2.3:8080", "base URL"), "http://127.1.2.3:8080");
+  assert.throws(
+    () => normaliseUrl("https://user:s3cr3t@example.com", "base URL"),
+    (error) => error instanceof CliError && !error.message.includes("s3cr3t"),
+  );
+  usage(() => normaliseUrl("https://login.example.com/auth/realms/Broker", "base URL"));
+  usage(() => resolveEnvironment([{ realm: ".." }]));
+});

@@ -70,7 +70,7 @@ export async function runComplete(ctx: Context, options: CompleteOptions): Promi
   try {
     if (options.kind !== "accounts") return;
     const env = await commandEnvironment(ctx, environmentFlagsOf(options.words));
-    const doc = await ctx.store().read();
+    const doc = await (await ctx.store()).read();
     const typed = new Set(options.words);
     const names = environmentAccounts(doc, env.issuer).map((account) => account.name)
       .filter((name) => !typed.has(name));

@@ -20,7 +20,8 @@ import {
 } from "../../config/settings.ts";
 import { CliError, usageError } from "../../errors.ts";
 import { describeNewKeySource, type RequestedKeySource } from "../../store/key_source.ts";
-import { type Context, keySelection } from "../context.ts";
+import type { Context } from "../context.ts";
+import { keySelection } from "../../store/key_source.ts";
 import { printJson, style, writeLine } from "../output.ts";
 
 /** Options of `config list`. */
@@ -136,7 +137,7 @@ async function rekey(
     );
   }
   const selection = { ...keySelection(ctx.env), requested };
-  const store = ctx.store();
+  const store = await ctx.store();
   if (!await exists(store.path)) {
     return { keyStore: describeNewKeySource(ctx.configDir, selection), reencrypted: false };
   }
@@ -157,7 +158,7 @@ async function exists(path: string): Promise<boolean> {
 /** Where the store key lives, or why that cannot be said (never fails `config list`). */
 async function describeStoreKey(ctx: Context): Promise<string> {
   try {
-    return await ctx.store().describeKey();
+    return await (await ctx.store()).describeKey();
   } catch (error) {
     return `unknown (${error instanceof Error ? error.message : String(error)})`;
   }

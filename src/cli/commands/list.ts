@@ -17,7 +17,7 @@ export interface ListOptions extends EnvironmentFlags {
 /** Lists accounts. */
 export async function runList(ctx: Context, options: ListOptions): Promise<void> {
   const env = await commandEnvironment(ctx, options);
-  const store = ctx.store();
+  const store = await ctx.store();
   const doc = await store.snapshot();
   const accounts = environmentAccounts(doc, env.issuer);
   const defaultName = defaultAccountName(doc, env.issuer);

@@ -146,7 +146,8 @@ async function serviceLogin(
   } else {
     credentials = { clientSecret: input.secret!.value };
   }
-  const store = ctx.store();
+  const store = await ctx.store();
+  await store.prepare(); // an unusable store fails now, not after the provider issued a token
   const existing = (await store.read()).accounts.find((account) =>
     account.issuer === env.issuer && account.name === input.clientId
   );

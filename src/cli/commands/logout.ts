@@ -28,7 +28,7 @@ export async function runLogout(ctx: Context, options: LogoutOptions): Promise<v
     throw usageError("name accounts or use --all, not both");
   }
   const env = await commandEnvironment(ctx, options);
-  const store = ctx.store();
+  const store = await ctx.store();
   const before = await store.read();
   const inEnvironment = environmentAccounts(before, env.issuer);
   const unknown = options.accounts.filter((name) => !inEnvironment.some((a) => a.name === name));

@@ -24,7 +24,7 @@ export interface SwitchOptions extends EnvironmentFlags {
 /** Switches the default account and organization. */
 export async function runSwitch(ctx: Context, options: SwitchOptions): Promise<void> {
   const env = await commandEnvironment(ctx, options);
-  const store = ctx.store();
+  const store = await ctx.store();
   const doc = await store.read();
   const accounts = environmentAccounts(doc, env.issuer);
   if (accounts.length === 0) {

@@ -23,7 +23,7 @@ export async function runToken(ctx: Context, options: TokenOptions): Promise<voi
   const env = await commandEnvironment(ctx, options);
   let name = options.account;
   if (name === undefined) {
-    const doc = await ctx.store().snapshot();
+    const doc = await (await ctx.store()).snapshot();
     name = defaultAccountName(doc, env.issuer);
     if (name === undefined) {
       const any = environmentAccounts(doc, env.issuer).length > 0;

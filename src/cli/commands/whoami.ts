@@ -22,23 +22,24 @@ export interface WhoamiOptions extends EnvironmentFlags {
 /** Shows who is signed in. */
 export async function runWhoami(ctx: Context, options: WhoamiOptions): Promise<void> {
   const env = await commandEnvironment(ctx, options);
-  const doc = await ctx.store().read();
+  const doc = await (await ctx.store()).read();
   const defaultName = defaultAccountName(doc, env.issuer);
   const name = options.account ?? defaultName;
   const exists = name !== undefined &&
     environmentAccounts(doc, env.issuer).some((account) => account.name === name);
   if (!exists) {
-    if (options.json) {
-      printJson(ctx, []);
-      throw new CliError("AUTH_REQUIRED", "", { silent: true });
-    }
-    throw new CliError(
-      "AUTH_REQUIRED",
-      options.account === undefined
-        ? "You are not logged in."
-        : `The account ${options.account} is not logged in.`,
-      { hint: "sign in with: axway auth login" },
-    );
+    // No account at all: sign-in needed (exit 4). A named account that does not exist: exit 1.
+    const error = options.account === undefined
+      ? new CliError("AUTH_REQUIRED", "You are not logged in.", {
+        hint: "sign in with: axway auth login",
+        silent: options.json,
+      })
+      : new CliError("NOT_FOUND", `no account named "${options.account}" in this environment`, {
+        hint: "list them with: axway auth ls",
+        silent: options.json,
+      });
+    if (options.json) printJson(ctx, []);
+    throw error;
   }
   const account = await usableAccount(ctx, env, name);
   if (options.json) {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { keySelection } from "../../../src/cli/context.ts";
+import { keySelection } from "../../../src/store/key_source.ts";
 import { CliError } from "../../../src/errors.ts";
 import { AccountStore } from "../../../src/store/account_store.ts";
 import { sampleAccount } from "./helpers.ts";
