@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { runCli } from "../support/cli.ts";
 import { approveDeviceCode } from "../support/driver.ts";
-import { ORGS, startIdp, type TestIdp, USERS } from "../support/idp.ts";
+import { CLIENTS, ORGS, startIdp, type TestIdp, USERS } from "../support/idp.ts";
 import { AUTHORIZATION_URL, type RunningCli, startCli } from "../support/login_flow.ts";
 import { idpEnv, personName, tempConfigDir } from "../support/accounts_helpers.ts";
 
@@ -212,6 +212,33 @@ Deno.test({
       await Deno.remove(empty);
       assert.equal(cancelled.code, 130);
       assert.doesNotMatch(cancelled.stdout + cancelled.stderr, /--device/);
+    } finally {
+      await idp.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "device sign-in: a client the provider does not allow to use the device flow",
+  ...NO_SANITIZERS,
+  async fn() {
+    const idp = await startIdp();
+    try {
+      await using dir = await tempConfigDir();
+      const env = idpEnv(idp);
+      const result = await runCli(dir.path, [
+        ...DEVICE_LOGIN,
+        "--client-id",
+        CLIENTS.browserOnly.clientId,
+        "--json",
+      ], { env });
+      assert.equal(result.code, 1, result.stderr);
+      const error = errorOf(result.stdout);
+      assert.equal(error.code, "INVALID_CLIENT");
+      assert.equal(
+        error.message,
+        `client ${CLIENTS.browserOnly.clientId} is not allowed to use the device flow`,
+      );
     } finally {
       await idp.close();
     }

@@ -102,4 +102,6 @@ export const CLIENTS = {
   es256: { clientId: "svc-es256", authMethod: "private_key_jwt", alg: "ES256" },
   /** The CLI's public native client (PKCE S256, any loopback redirect URI). */
   cli: { clientId: "amplify-cli", authMethod: "none" },
+  /** A public client like `cli` that may not use the device flow (Keycloak lists the endpoint). */
+  browserOnly: { clientId: "browser-only-cli", authMethod: "none" },
 } as const;

@@ -450,6 +450,16 @@ function clientMetadata(keys: IdpKeys, device: boolean): Record<string, unknown>
       redirect_uris: ["http://localhost/callback", "http://127.0.0.1/callback"],
       scope: "openid email profile offline_access",
     },
+    {
+      client_id: CLIENTS.browserOnly.clientId,
+      client_name: "Browser-only CLI",
+      application_type: "native",
+      token_endpoint_auth_method: "none",
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      redirect_uris: ["http://localhost/callback"],
+      scope: "openid email profile",
+    },
   ];
 }
 
