@@ -99,8 +99,6 @@ export function fakeAccounts(count: number, env: FakeEnvironment, seed = 1): Sto
       tokens: {
         accessToken: token(random, 43),
         refreshToken: token(random, 43),
-        // An ID token is a signed JWT of about 900 characters.
-        idToken: `${token(random, 36)}.${token(random, 600)}.${token(random, 342)}`,
         accessExpires: now + 3600_000,
         refreshExpires: now + 14 * 24 * 3600_000,
       },

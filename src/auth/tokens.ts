@@ -38,9 +38,6 @@ export function storedTokens(
   return {
     accessToken: response.access_token,
     ...(refreshToken ? { refreshToken } : {}),
-    ...(response.id_token ?? previous?.idToken
-      ? { idToken: response.id_token ?? previous?.idToken }
-      : {}),
     accessExpires: now + expiresIn * 1000,
     refreshExpires: refreshToken ? refreshExpires : null,
   };

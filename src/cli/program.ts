@@ -7,7 +7,6 @@
 
 import { lazyImport } from "../lazy.ts";
 import { Command, CommanderError, type OptionValues } from "@commander-js/extra-typings";
-import { usageError } from "../errors.ts";
 import type { Context } from "./context.ts";
 import type { EnvironmentFlags } from "./environment.ts";
 
@@ -240,9 +239,4 @@ export function buildProgram(ctx: Context, version: string) {
 export function commanderExitCode(error: CommanderError): number {
   if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return 0;
   return error.exitCode === 0 ? 0 : 2;
-}
-
-/** Rethrows as our usage error (used when JSON output needs it). */
-export function asUsageError(error: CommanderError) {
-  return usageError(error.message.replace(/^error: /, ""));
 }

@@ -90,11 +90,13 @@ export async function sealDocument(
 export function parseStoreFile(bytes: Uint8Array, path: string): SealedStore {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // Non-fatal decoding is several times faster on megabytes; a stray non-text byte still
+    // fails below (invalid header JSON or base64), so "damaged" is reported all the same.
+    text = new TextDecoder().decode(bytes);
   } catch (error) {
     throw damagedStore(path, "it is not text", error);
   }
-  const lines = text.split("\n").map((line) => line.replace(/\r$/, ""));
+  const lines = text.split("\n").map((line) => line.endsWith("\r") ? line.slice(0, -1) : line);
   if (lines.at(-1) === "") lines.pop();
   if (lines.length === 0) throw damagedStore(path, "it is empty");
 
@@ -138,7 +140,8 @@ export async function openSealed(
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(plaintext));
+    // Authenticated by AES-GCM: these are our own bytes, so no need for a fatal decoder.
+    doc = JSON.parse(new TextDecoder().decode(plaintext));
   } catch (error) {
     throw damagedStore(path, "its content is not valid JSON", error);
   }

@@ -8,11 +8,14 @@
 /** How an account signs in; the original tool's names, kept for JSON compatibility. */
 export type Authenticator = "PKCE" | "ClientSecret" | "SignedJWT" | "DeviceCode";
 
-/** Tokens of an account. Never printed, except the access token by `auth token`. */
+/**
+ * Tokens of an account. Never printed, except the access token by `auth token`. The ID token is
+ * not kept: it is validated and read at sign-in, and nothing needs it afterwards (logout revokes
+ * instead of sending `id_token_hint`), so it is one secret less at rest.
+ */
 export interface StoredTokens {
   accessToken: string;
   refreshToken?: string;
-  idToken?: string;
   /** Access-token expiry, ms since the epoch. */
   accessExpires: number;
   /** Refresh-token expiry, ms since the epoch; null when there is none or it is unknown. */

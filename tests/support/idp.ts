@@ -637,6 +637,14 @@ function installHooks(module: ProviderModule, provider: OidcProvider, state: Hoo
       if (ctx.status === 200 && body && state.deviceInterval !== undefined) {
         body.interval = state.deviceInterval;
       }
+      // Keycloak answers unauthorized_client for a client without the device grant;
+      // oidc-provider says invalid_request.
+      if (
+        ctx.status === 400 && body?.error === "invalid_request" &&
+        /is not allowed for this client/.test(String(body.error_description))
+      ) {
+        body.error = "unauthorized_client";
+      }
     } else if (ctx.path === ROUTES.introspection && ctx.get(INTERNAL_HEADER) !== "1") {
       counters.introspection++;
     }

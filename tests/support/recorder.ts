@@ -127,7 +127,6 @@ export class CliRecorder {
     for (const account of doc.accounts) {
       this.secret(`access token of ${account.name}`, account.tokens.accessToken);
       this.secret(`refresh token of ${account.name}`, account.tokens.refreshToken);
-      this.secret(`ID token of ${account.name}`, account.tokens.idToken);
       this.secret(`stored client secret of ${account.name}`, account.credentials?.clientSecret);
       this.secret(`stored private key of ${account.name}`, account.credentials?.privateKey?.pkcs8);
     }
