@@ -9,6 +9,7 @@ import type { ResolvedEnvironment } from "../config/environments.ts";
 import { isLoopbackUrl } from "../config/environments.ts";
 import { CliError } from "../errors.ts";
 import { displayUrl } from "../net/http.ts";
+import { lazyImport } from "../lazy.ts";
 
 /** What protocol calls need: the CLI's fetch. */
 export interface HttpContext {
@@ -23,22 +24,42 @@ export function requestOptions(http: HttpContext, issuer: string) {
   } as const;
 }
 
+/** What discovery needs: the CLI's fetch, and where to cache the answer (optional). */
+export interface DiscoveryContext extends HttpContext {
+  configDir?: string;
+  now?(): number;
+}
+
 /**
- * Fetches the provider metadata (OpenID Connect Discovery 1.0 §4) from
- * `<issuer>/.well-known/openid-configuration` and checks its `issuer`.
+ * The provider metadata (OpenID Connect Discovery 1.0 §4) from
+ * `<issuer>/.well-known/openid-configuration`, its `issuer` checked, and its endpoints held to
+ * the https rule; served from the config dir's cache for an hour after a successful fetch.
  */
 export async function discover(
-  http: HttpContext,
+  ctx: DiscoveryContext,
   env: Pick<ResolvedEnvironment, "issuer">,
 ): Promise<oauth.AuthorizationServer> {
+  const now = ctx.now?.() ?? Date.now();
+  const cache = ctx.configDir === undefined ? undefined : await lazyImport<
+    typeof import("./discovery_cache.ts")
+  >(import.meta.resolve("./discovery_cache.ts"));
+  const cached = cache && await cache.readCachedMetadata(ctx.configDir!, env.issuer, now);
+  if (cached?.issuer === env.issuer) {
+    try {
+      return checkEndpoints(cached as unknown as oauth.AuthorizationServer);
+    } catch {
+      // not usable: ask the provider again
+    }
+  }
   const issuer = new URL(env.issuer);
   const response = await oauth.discoveryRequest(issuer, {
-    ...requestOptions(http, env.issuer),
+    ...requestOptions(ctx, env.issuer),
     algorithm: "oidc",
   });
   expectJson(response);
+  let as: oauth.AuthorizationServer;
   try {
-    return checkEndpoints(await oauth.processDiscoveryResponse(issuer, response));
+    as = checkEndpoints(await oauth.processDiscoveryResponse(issuer, response));
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(
@@ -49,6 +70,8 @@ export async function discover(
       { cause: error },
     );
   }
+  await cache?.writeCachedMetadata(ctx.configDir!, env.issuer, { ...as }, now);
+  return as;
 }
 
 const ENDPOINTS = [

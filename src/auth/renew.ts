@@ -22,6 +22,8 @@ import { refreshSkewMs } from "./renew_policy.ts";
 /** What renewal needs. */
 export interface RenewContext {
   fetch: typeof fetch;
+  /** Where discovery results are cached. */
+  configDir: string;
   env(name: string): string | undefined;
   now(): number;
   store(): Promise<AccountStore>;

@@ -153,3 +153,33 @@ Deno.test({
     }
   },
 });
+
+Deno.test("provider metadata is cached in the config dir: a second login skips discovery", async () => {
+  let discoveries = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    const issuer = `${url.origin}/auth/realms/Broker`;
+    if (url.pathname.endsWith("/.well-known/openid-configuration")) {
+      discoveries++;
+      return Response.json({ issuer, token_endpoint: `${issuer}/token` });
+    }
+    return Response.json({ access_token: "opaque-token-123456", token_type: "Bearer" });
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = [
+      ...["auth", "login", "--client-id", "c", "--client-secret", "-", "--force"],
+      ...["--base-url", `http://127.0.0.1:${server.addr.port}`],
+    ];
+    for (let run = 0; run < 2; run++) {
+      const result = await runCli(dir, args, { stdin: "cache-test-secret" });
+      assert.equal(result.code, 0, result.stderr);
+    }
+    assert.equal(discoveries, 1);
+    const cache = await Deno.readTextFile(`${dir}/discovery-cache.json`);
+    assert.ok(!cache.includes("cache-test-secret") && !cache.includes("opaque-token-123456"));
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -146,6 +146,15 @@ async function serviceLogin(
   } else {
     credentials = { clientSecret: input.secret!.value };
   }
+  // The protocol modules load while the store is checked.
+  const protocol = Promise.all([
+    lazyImport<typeof import("../../auth/oidc.ts")>(import.meta.resolve("../../auth/oidc.ts")),
+    lazyImport<typeof import("../../auth/client_credentials.ts")>(
+      import.meta.resolve("../../auth/client_credentials.ts"),
+    ),
+    lazyImport<typeof import("../../auth/tokens.ts")>(import.meta.resolve("../../auth/tokens.ts")),
+  ]);
+  protocol.catch(() => {}); // awaited below, unless already signed in
   const store = await ctx.store();
   await store.prepare(); // an unusable store fails now, not after the provider issued a token
   const existing = (await store.read()).accounts.find((account) =>
@@ -163,15 +172,7 @@ async function serviceLogin(
     return;
   }
 
-  const { discover } = await lazyImport<typeof import("../../auth/oidc.ts")>(
-    import.meta.resolve("../../auth/oidc.ts"),
-  );
-  const { clientCredentialsGrant } = await lazyImport<
-    typeof import("../../auth/client_credentials.ts")
-  >(import.meta.resolve("../../auth/client_credentials.ts"));
-  const { storedTokens } = await lazyImport<typeof import("../../auth/tokens.ts")>(
-    import.meta.resolve("../../auth/tokens.ts"),
-  );
+  const [{ discover }, { clientCredentialsGrant }, { storedTokens }] = await protocol;
   const as = await discover(ctx, env);
   const response = await clientCredentialsGrant(ctx, as, input.clientId, credentials);
   const account: StoredAccount = {
