@@ -73,7 +73,10 @@ export function reportError(ctx: Context, error: unknown, json: boolean): number
   const cliError = error instanceof CliError ? error : undefined;
   if (cliError?.silent) return cliError.exitCode;
   const code = cliError?.code ?? "FAILURE";
-  const message = oneLine(cliError?.message ?? unexpectedMessage(error));
+  // Deno's permission errors suggest a flag to run again with, which means nothing to users of
+  // the compiled binary.
+  const message = oneLine(cliError?.message ?? unexpectedMessage(error))
+    .replace(/,? run again with the --allow-[\w-]+ flag/i, "");
   if (json) {
     printJson(ctx, { error: { code, message } });
   } else {
@@ -89,7 +92,7 @@ export function reportError(ctx: Context, error: unknown, json: boolean): number
 
 function unexpectedMessage(error: unknown): string {
   if (error instanceof Deno.errors.NotCapable) {
-    return `missing permission: ${error.message.split("\n")[0]}`;
+    return `the runtime refused access (${error.message.split("\n")[0]})`;
   }
   const text = error instanceof Error ? error.message : String(error);
   return `unexpected error: ${text.split("\n")[0]}`;
