@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { BrowserDriver } from "../support/driver.ts";
 import { CLIENTS, ORGS, PASSWORD, startIdp, type TestUser, USERS } from "../support/idp.ts";
-import type { CliResult, CliRunOptions } from "../support/cli.ts";
+import { assertExit, type CliRunOptions, stdoutJson } from "../support/cli.ts";
 import { AUTHORIZATION_URL, type RunningCli } from "../support/login_flow.ts";
 import { CliRecorder } from "../support/recorder.ts";
 
@@ -41,22 +41,6 @@ interface AccountJson {
   user?: { guid: string; email: string; firstName: string; lastName: string };
   org?: OrgJson;
   orgs?: OrgJson[];
-}
-
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-}
-
-function assertExit(result: CliResult, code: number): void {
-  assert.equal(result.code, code, describeRun(result));
-}
-
-function stdoutJson<T>(result: CliResult): T {
-  try {
-    return JSON.parse(result.stdout) as T;
-  } catch {
-    throw new Error(`stdout is not JSON: ${describeRun(result)}`);
-  }
 }
 
 function orgOf(org: { guid: string; org_id: string; name: string }): OrgJson {

@@ -10,7 +10,7 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { type CliResult, runCli } from "../support/cli.ts";
+import { describeRun, runCli } from "../support/cli.ts";
 import { sampleAccount } from "../store/support/helpers.ts";
 import { CLI_PERMISSIONS } from "../../scripts/permissions.ts";
 import { AccountStore } from "../../src/store/account_store.ts";
@@ -73,10 +73,6 @@ async function seedStore(configDir: string): Promise<void> {
       account(SAM, STAGING, "staging"),
     );
   });
-}
-
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
 }
 
 /** Writes `axway completion <shell>` to a file in `dir` and returns its path. */

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliResult, type CliRunOptions, runCli } from "../support/cli.ts";
+import { type CliRunOptions, describeRun, runCli, stdoutJson } from "../support/cli.ts";
 import { modeOf, posix, sampleAccount } from "../store/support/helpers.ts";
 import { AccountStore } from "../../src/store/account_store.ts";
 import type { StoredAccount } from "../../src/store/types.ts";
@@ -59,10 +59,6 @@ async function seedStore(configDir: string): Promise<void> {
   });
 }
 
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-}
-
 async function cli(configDir: string, args: string[], options: CliRunOptions = {}) {
   return await runCli(configDir, args, options);
 }
@@ -73,13 +69,7 @@ async function ok(configDir: string, args: string[], options: CliRunOptions = {}
   return result;
 }
 
-function json<T>(result: CliResult): T {
-  try {
-    return JSON.parse(result.stdout) as T;
-  } catch {
-    throw new Error(`stdout is not JSON: ${describeRun(result)}`);
-  }
-}
+const json = stdoutJson;
 
 async function settingsFile(configDir: string): Promise<Record<string, unknown>> {
   return JSON.parse(await Deno.readTextFile(`${configDir}/settings.json`));

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { CLIENTS, KEY_PASSPHRASE, startIdp } from "../support/idp.ts";
-import type { CliResult } from "../support/cli.ts";
+import { assertExit, type CliResult, stdoutJson } from "../support/cli.ts";
 import { CliRecorder, closedPort, pemBody } from "../support/recorder.ts";
 import { STORE_FILE_NAME } from "../../src/store/account_store.ts";
 import type { StoredAccount } from "../../src/store/types.ts";
@@ -38,23 +38,6 @@ interface AccountJson {
     expires: { access: number; refresh: number | null };
   };
   revoked?: boolean;
-}
-
-function describeRun(result: CliResult): string {
-  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
-}
-
-function assertExit(result: CliResult, code: number): void {
-  assert.equal(result.code, code, describeRun(result));
-}
-
-/** Parses stdout as JSON; it must hold nothing else. */
-function stdoutJson<T>(result: CliResult): T {
-  try {
-    return JSON.parse(result.stdout) as T;
-  } catch {
-    throw new Error(`stdout is not JSON: ${describeRun(result)}`);
-  }
 }
 
 /** The `{"error":{"code","message"}}` of a failed `--json` run, checked for shape. */

@@ -86,3 +86,24 @@ export async function runCli(
     stderr: decoder.decode(output.stderr),
   };
 }
+
+/** A run's exit code and output, for assertion messages. */
+export function describeRun(result: CliResult): string {
+  return `exit ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`;
+}
+
+/** Fails (showing the run) unless the CLI exited with `code`. */
+export function assertExit(result: CliResult, code: number): void {
+  if (result.code !== code) {
+    throw new Error(`expected exit ${code}, got ${describeRun(result)}`);
+  }
+}
+
+/** Parses stdout as JSON; it must hold nothing else. */
+export function stdoutJson<T>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not JSON: ${describeRun(result)}`);
+  }
+}
