@@ -12,8 +12,8 @@ import { CliError } from "../errors.ts";
 export type CallbackVerdict =
   /** Not for this login (stale tab, wrong state): answer 400 and keep waiting. */
   | { kind: "reject"; message: string }
-  /** The login is over (success or provider error); the page shows `message`. */
-  | { kind: "finish"; ok: boolean; message: string };
+  /** The login is over (success or provider error); the page shows `title` and `message`. */
+  | { kind: "finish"; ok: boolean; message: string; title?: string };
 
 /** Options of the loopback server. */
 export interface LoopbackOptions {
@@ -63,7 +63,7 @@ export function startLoopbackServer(options: LoopbackOptions): LoopbackServer {
     queueMicrotask(finish);
     return page(
       verdict.ok ? 200 : 400,
-      verdict.ok ? "Signed in" : "Sign-in failed",
+      verdict.title ?? (verdict.ok ? "Signed in" : "Sign-in failed"),
       verdict.message,
     );
   };

@@ -33,20 +33,55 @@ export interface DiscoveryContext extends HttpContext {
 /**
  * The provider metadata (OpenID Connect Discovery 1.0 §4) from
  * `<issuer>/.well-known/openid-configuration`, its `issuer` checked, and its endpoints held to
- * the https rule; served from the config dir's cache for an hour after a successful fetch.
+ * the https rule; served from the config dir's cache for an hour after a successful fetch, unless
+ * `fresh` asks for the provider itself.
  */
 export async function discover(
   ctx: DiscoveryContext,
   env: Pick<ResolvedEnvironment, "issuer">,
+  options: { fresh?: boolean } = {},
 ): Promise<oauth.AuthorizationServer> {
+  return (await metadata(ctx, env, options.fresh ?? false)).as;
+}
+
+/**
+ * Runs `use` with the provider's metadata. When the metadata came from the cache and `use` fails
+ * the way a moved endpoint would (not found, not JSON, unreachable), the cache entry is dropped,
+ * the provider asked again, and `use` retried once if the endpoints changed: a stale cache never
+ * traps the user.
+ */
+export async function withProvider<T>(
+  ctx: DiscoveryContext,
+  env: Pick<ResolvedEnvironment, "issuer">,
+  use: (as: oauth.AuthorizationServer) => Promise<T>,
+): Promise<T> {
+  const first = await metadata(ctx, env, false);
+  try {
+    return await use(first.as);
+  } catch (error) {
+    const endpointFailure = error instanceof CliError &&
+      (error.code === "PROVIDER_ERROR" || error.code === "NETWORK_ERROR");
+    if (!first.cached || !endpointFailure) throw error;
+    const fresh = await metadata(ctx, env, true);
+    if (ENDPOINTS.every((name) => fresh.as[name] === first.as[name])) throw error;
+    return await use(fresh.as);
+  }
+}
+
+async function metadata(
+  ctx: DiscoveryContext,
+  env: Pick<ResolvedEnvironment, "issuer">,
+  fresh: boolean,
+): Promise<{ as: oauth.AuthorizationServer; cached: boolean }> {
   const now = ctx.now?.() ?? Date.now();
   const cache = ctx.configDir === undefined ? undefined : await lazyImport<
     typeof import("./discovery_cache.ts")
   >(import.meta.resolve("./discovery_cache.ts"));
-  const cached = cache && await cache.readCachedMetadata(ctx.configDir!, env.issuer, now);
-  if (cached?.issuer === env.issuer) {
+  const cached = !fresh && cache &&
+    await cache.readCachedMetadata(ctx.configDir!, env.issuer, now);
+  if (cached && cached.issuer === env.issuer) {
     try {
-      return checkEndpoints(cached as unknown as oauth.AuthorizationServer);
+      return { as: checkEndpoints(cached as unknown as oauth.AuthorizationServer), cached: true };
     } catch {
       // not usable: ask the provider again
     }
@@ -66,12 +101,14 @@ export async function discover(
       "PROVIDER_ERROR",
       `${
         displayUrl(response.url || env.issuer)
-      } is not a valid OpenID provider configuration for ${env.issuer}`,
+      } is not a valid OpenID provider configuration for ${env.issuer}${
+        error instanceof Error ? ` (${error.message})` : ""
+      }`,
       { cause: error },
     );
   }
   await cache?.writeCachedMetadata(ctx.configDir!, env.issuer, { ...as }, now);
-  return as;
+  return { as, cached: false };
 }
 
 const ENDPOINTS = [
@@ -179,7 +216,10 @@ export function translateOAuthError(error: unknown, subject: ErrorSubject): unkn
         );
     }
   }
-  if (error instanceof oauth.OperationProcessingError || error instanceof TypeError) {
+  if (
+    error instanceof oauth.OperationProcessingError ||
+    error instanceof oauth.UnsupportedOperationError || error instanceof TypeError
+  ) {
     return new CliError(
       "PROVIDER_ERROR",
       `invalid answer from ${

@@ -12,7 +12,7 @@ import type { StoredAccount } from "../store/types.ts";
 import { clientCredentialsGrant } from "./client_credentials.ts";
 import { expectJson, type HttpContext, requestOptions, translateOAuthError } from "./oidc.ts";
 
-export { discover } from "./oidc.ts";
+export { withProvider } from "./oidc.ts";
 export { storedTokens } from "./tokens.ts";
 
 /** Requests a new token for `account`; OAuth errors come back as CliErrors. */

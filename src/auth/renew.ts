@@ -70,13 +70,12 @@ export async function usableAccount(
       return await markNeedsLogin(ctx, env, current, "its sign-in has expired");
     }
 
-    const { discover, renewalGrant, storedTokens } = await lazyImport<
+    const { withProvider, renewalGrant, storedTokens } = await lazyImport<
       typeof import("./refresh.ts")
     >(import.meta.resolve("./refresh.ts"));
-    const as = await discover(ctx, env);
     let response: oauth.TokenEndpointResponse;
     try {
-      response = await renewalGrant(ctx, as, current, skew);
+      response = await withProvider(ctx, env, (as) => renewalGrant(ctx, as, current, skew));
     } catch (error) {
       if (
         error instanceof CliError &&

@@ -6,6 +6,7 @@
 
 import type * as oauth from "oauth4webapi";
 import type { StoredTokens } from "../store/types.ts";
+import { CliError } from "../errors.ts";
 
 /**
  * Access-token lifetime assumed when the provider omits `expires_in` (it is only RECOMMENDED,
@@ -13,6 +14,19 @@ import type { StoredTokens } from "../store/types.ts";
  * rather than used after it lapsed.
  */
 export const DEFAULT_ACCESS_TTL_SECONDS = 300;
+
+/** Lifetimes above a year are taken as a year: absurd values must not overflow dates. */
+const MAX_LIFETIME_SECONDS = 365 * 24 * 3600;
+
+/**
+ * RFC 6749 §A.12/§A.17: tokens are VSCHAR (printable ASCII). Anything else would be printed by
+ * `auth token` into terminals and headers, so it is refused.
+ */
+function checkTokenSyntax(token: string, what: string): void {
+  if (!/^[\x20-\x7e]+$/.test(token)) {
+    throw new CliError("PROVIDER_ERROR", `the provider returned a malformed ${what}`);
+  }
+}
 
 /**
  * Builds stored tokens from a token response. `refresh_expires_in` is Keycloak's extension:
@@ -24,14 +38,18 @@ export function storedTokens(
   now: number,
   previous?: StoredTokens,
 ): StoredTokens {
+  checkTokenSyntax(response.access_token, "access token");
+  if (response.refresh_token !== undefined) {
+    checkTokenSyntax(response.refresh_token, "refresh token");
+  }
   const expiresIn = typeof response.expires_in === "number" && response.expires_in > 0
-    ? response.expires_in
+    ? Math.min(response.expires_in, MAX_LIFETIME_SECONDS)
     : DEFAULT_ACCESS_TTL_SECONDS;
   const refreshToken = response.refresh_token ?? previous?.refreshToken;
   const refreshExpiresIn = response.refresh_expires_in;
   let refreshExpires: number | null = null;
   if (response.refresh_token && typeof refreshExpiresIn === "number" && refreshExpiresIn > 0) {
-    refreshExpires = now + refreshExpiresIn * 1000;
+    refreshExpires = now + Math.min(refreshExpiresIn, MAX_LIFETIME_SECONDS) * 1000;
   } else if (!response.refresh_token && previous?.refreshToken) {
     refreshExpires = previous.refreshExpires;
   }

@@ -52,7 +52,10 @@ export async function selectPlatformOrg(
     handle: () => ({
       kind: "finish",
       ok: true,
-      message: `Organization ${org.name} selected. You can close this tab.`,
+      // Whether the platform really switched is known only once the session is reloaded.
+      title: "Organization switch",
+      message:
+        `axway now checks that the platform selected ${org.name}: see the terminal for the result. You can close this tab.`,
     }),
   });
   const waiting = startWaiting(
@@ -76,7 +79,7 @@ export async function selectPlatformOrg(
   );
   const session = await findSession(ctx, platformUrl, renewed.tokens.accessToken);
   const selected = session?.org ?? org;
-  return await (await ctx.store()).update((doc) => {
+  const updated = await (await ctx.store()).update((doc) => {
     const stored = doc.accounts.find((a) => a.issuer === env.issuer && a.name === account.name);
     if (!stored) {
       throw new CliError("NOT_FOUND", `account ${account.name} was signed out meanwhile`);
@@ -88,6 +91,19 @@ export async function selectPlatformOrg(
     }
     return structuredClone(stored);
   });
+  // The platform decides: a browser signed in as someone else, or a closed org.select page,
+  // leaves the org unchanged. The store now says what the platform says; the command fails.
+  if (selected.guid !== org.guid) {
+    throw new CliError(
+      "FAILURE",
+      `the platform did not switch ${account.name} to ${org.name} (${org.id}): it still reports ${selected.name} (${selected.id})`,
+      {
+        hint:
+          "finish the organization selection in a browser signed in as this account, then run the command again",
+      },
+    );
+  }
+  return updated;
 }
 
 /** Finds an org of the account by guid, id or name (case-insensitive). */

@@ -64,9 +64,14 @@ export function relativeTime(target: number, now: number): string {
  * included) become `?`.
  */
 export function oneLine(text: string): string {
-  // deno-lint-ignore no-control-regex
-  return text.replace(/\r?\n/g, " ").replace(/[\x00-\x1f\x7f-\x9f]/g, "?").trim();
+  const line = text.replace(/\r?\n/g, " ")
+    // deno-lint-ignore no-control-regex
+    .replace(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, "?").trim();
+  // A provider's error description can be pages long: one line stays readable.
+  return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line;
 }
+
+const MAX_LINE = 500;
 
 /** Renders an error as the user sees it and returns the exit code. */
 export function reportError(ctx: Context, error: unknown, json: boolean): number {
@@ -83,7 +88,13 @@ export function reportError(ctx: Context, error: unknown, json: boolean): number
     writeLine(ctx.stderr, `error: ${message}`);
     if (cliError?.hint) writeLine(ctx.stderr, oneLine(cliError.hint));
   }
-  if (ctx.debug && error instanceof Error) writeLine(ctx.stderr, error.stack ?? String(error));
+  if (ctx.debug && error instanceof Error) {
+    // deno-lint-ignore no-control-regex
+    writeLine(
+      ctx.stderr,
+      (error.stack ?? String(error)).replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, "?"),
+    );
+  }
   if (!cliError && !ctx.debug && !json) {
     writeLine(ctx.stderr, "set AXWAY_DEBUG=1 for details");
   }

@@ -42,7 +42,9 @@ export function buildProgram(ctx: Context, version: string) {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
-      writeErr: (text) => ctx.stderr.write(text),
+      // Parse errors quote what was typed: no control characters reach the terminal.
+      // deno-lint-ignore no-control-regex
+      writeErr: (text) => ctx.stderr.write(text.replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, "?")),
       outputError: (text, write) => write(text),
     });
 

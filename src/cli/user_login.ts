@@ -60,7 +60,8 @@ export async function userLogin(
   const { discover } = await lazyImport<typeof import("../auth/oidc.ts")>(
     import.meta.resolve("../auth/oidc.ts"),
   );
-  const as = await discover(ctx, env);
+  // Fresh metadata for a person's sign-in: a stale cached endpoint must not waste their time.
+  const as = await discover(ctx, env, { fresh: true });
   const { userAccount } = await lazyImport<typeof import("../auth/user_account.ts")>(
     import.meta.resolve("../auth/user_account.ts"),
   );
@@ -117,7 +118,9 @@ export async function userLogin(
   if (fallbackReason) {
     writeLine(
       ctx.stderr,
-      `note: platform details unavailable (${fallbackReason}); signed in as a user without organizations.`,
+      `note: platform details unavailable (${fallbackReason}); signed in as a user without organizations${
+        env.platformUrl ? " (sign in again with --force once the platform answers)" : ""
+      }.`,
     );
   }
   const isDefault = await store.update((doc) => {

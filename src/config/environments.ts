@@ -81,9 +81,15 @@ export function isLoopbackUrl(url: URL): boolean {
     /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(url.hostname);
 }
 
-/** A URL as it may be shown: any password replaced by `***`. */
+/**
+ * A URL as it may be shown: whatever stands before an `@` in its authority (user, password or a
+ * token in the user name, however the URL is spelled) becomes `***`.
+ */
 function shown(value: string): string {
-  return value.replace(/\/\/([^/@:]*):[^/@]*@/, "//$1:***@");
+  return value.replace(/^([^@]*?)(?:[^/\\@]*)@/, (_match, prefix: string) => {
+    const scheme = /^[a-z][a-z0-9+.-]*:[/\\]*/i.exec(prefix)?.[0] ?? "";
+    return `${scheme}***@`;
+  });
 }
 
 /**
@@ -105,7 +111,7 @@ export function normaliseUrl(value: string, what: string): string {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw usageError(`${what} "${shown(value)}" must be an https:// URL`);
   }
-  if (url.search || url.hash || url.username || url.password) {
+  if (url.search || url.hash || url.username || url.password || /[?#]/.test(value)) {
     throw usageError(
       `${what} "${shown(value)}" must not contain credentials, a query or a fragment`,
     );

@@ -112,6 +112,18 @@ export async function parseSettingValue(
 }
 
 /**
+ * A client ID as given by a flag, variable or setting: not empty, and no spaces, control or
+ * bidirectional-override characters (it is shown in tables and messages, and sent in headers).
+ */
+export function checkClientId(value: string, source: string): string {
+  // deno-lint-ignore no-control-regex
+  if (value === "" || /[\s\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(value)) {
+    throw usageError(`${source} must be a client ID without spaces or control characters`);
+  }
+  return value;
+}
+
+/**
  * Checks the form of a value and returns it normalised (canonical environment name, URL without
  * trailing slash, seconds as a number). Throws a usage error saying what is valid. Never echoes
  * a proxy URL, which could carry credentials.
@@ -143,11 +155,7 @@ export function checkValue(key: SettingKey, value: unknown): string | number {
       }
       return text;
     case "auth.clientId":
-      // deno-lint-ignore no-control-regex
-      if (/[\s\x00-\x1f\x7f]/.test(text)) {
-        throw usageError(`auth.clientId must not contain spaces or control characters`);
-      }
-      return text;
+      return checkClientId(text, "auth.clientId");
     case "auth.keyStore": {
       const name = text.toLowerCase();
       if (!KEY_STORE_VALUES.includes(name)) {
@@ -259,18 +267,28 @@ export function keyStoreSetting(configDir: string): string | undefined {
   return readSettingsSync(configDir)["auth.keyStore"];
 }
 
+/**
+ * The settings with each value checked when it is first read: a bad value fails the commands that
+ * use it (naming the file and the fix), and only those — a flag that overrides it still works.
+ */
 function checkSettings(raw: Record<string, unknown>, path: string): Settings {
   const settings: Record<string, string | number> = {};
   for (const key of SETTING_KEYS) {
     if (raw[key] === undefined || raw[key] === null) continue;
-    try {
-      settings[key] = checkValue(key, raw[key]);
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new CliError("FAILURE", `settings file ${path}: ${detail}`, {
-        hint: `fix it with: axway config set ${key} <value>  (or: axway config unset ${key})`,
-      });
-    }
+    let checked: string | number | undefined;
+    Object.defineProperty(settings, key, {
+      enumerable: true,
+      get() {
+        try {
+          return checked ??= checkValue(key, raw[key]);
+        } catch (error) {
+          const detail = error instanceof Error ? error.message : String(error);
+          throw new CliError("FAILURE", `settings file ${path}: ${detail}`, {
+            hint: `fix it with: axway config set ${key} <value>  (or: axway config unset ${key})`,
+          });
+        }
+      },
+    });
   }
   return settings as Settings;
 }

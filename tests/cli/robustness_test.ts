@@ -3,7 +3,8 @@
  */
 import assert from "node:assert/strict";
 import { runCli } from "../support/cli.ts";
-import { CLIENTS, startIdp } from "../support/idp.ts";
+import { CLIENTS, ORGS, startIdp, USERS } from "../support/idp.ts";
+import { browserLogin, idpEnv, tempConfigDir } from "../support/accounts_helpers.ts";
 import { startCli } from "../support/login_flow.ts";
 
 /** A fake provider on loopback whose discovery points at itself, with a custom token answer. */
@@ -178,6 +179,99 @@ Deno.test("provider metadata is cached in the config dir: a second login skips d
     assert.equal(discoveries, 1);
     const cache = await Deno.readTextFile(`${dir}/discovery-cache.json`);
     assert.ok(!cache.includes("cache-test-secret") && !cache.includes("opaque-token-123456"));
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "switch --org fails when the platform did not switch (callback without a selection)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const idp = await startIdp();
+    try {
+      await using dir = await tempConfigDir();
+      const env = idpEnv(idp);
+      await browserLogin(dir.path, env, USERS.alice);
+      const cli = startCli(dir.path, [
+        ...["auth", "switch", "--org", ORGS.beta.org_id, "--no-launch-browser", "--json"],
+      ], { env });
+      const [url] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\/auth\/org\.select\S+/);
+      // Straight to the callback, as a stale tab would: the platform selected nothing.
+      const callback = new URL(url).searchParams.get("redirect")!;
+      const page = await fetch(callback.replace("localhost", "127.0.0.1"));
+      await page.body?.cancel();
+      const result = await cli.finish();
+      assert.equal(result.code, 1, result.stderr);
+      const { error } = JSON.parse(result.stdout);
+      assert.match(
+        error.message,
+        /did not switch .* to Beta Corp \(100002\): it still reports Acme/,
+      );
+    } finally {
+      await idp.close();
+    }
+  },
+});
+
+Deno.test("a bad settings value does not stop a command whose flag overrides it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/settings.json`, JSON.stringify({ env: "bogus" }));
+    const overridden = await runCli(dir, ["auth", "ls", "--json", "--env", "prod"]);
+    assert.equal(overridden.code, 0, overridden.stderr);
+    const used = await runCli(dir, ["auth", "ls"]);
+    assert.equal(used.code, 1);
+    assert.match(
+      used.stderr,
+      /^error: settings file .*settings\.json: unknown environment "bogus"/,
+    );
+    const empty = await runCli(dir, ["auth", "token", "--base-url="]);
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /^error: --base-url needs a value/);
+    const clientId = await runCli(dir, [
+      "auth",
+      "login",
+      "--env",
+      "prod",
+      "--client-id",
+      "c\x1b[31m\ny",
+      "-c",
+      "s",
+    ]);
+    assert.equal(clientId.code, 2);
+    assert.ok(!clientId.stderr.includes("\x1b"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a stale cached endpoint is rediscovered instead of trapping the user", async () => {
+  let version = "v1";
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (request) => {
+    const url = new URL(request.url);
+    const issuer = `${url.origin}/auth/realms/Broker`;
+    if (url.pathname.endsWith("/.well-known/openid-configuration")) {
+      return Response.json({ issuer, token_endpoint: `${issuer}/${version}/token` });
+    }
+    if (url.pathname.endsWith(`/${version}/token`)) {
+      return Response.json({ access_token: `token-${version}-0123456789`, token_type: "Bearer" });
+    }
+    return new Response("gone", { status: 404, headers: { "content-type": "text/html" } });
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = [
+      ...["auth", "login", "--client-id", "c", "--client-secret", "-", "--force"],
+      ...["--base-url", `http://127.0.0.1:${server.addr.port}`],
+    ];
+    assert.equal((await runCli(dir, args, { stdin: "s" })).code, 0);
+    version = "v2"; // the provider moved its token endpoint; the cache still names v1
+    const again = await runCli(dir, args, { stdin: "s" });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(await Deno.readTextFile(`${dir}/discovery-cache.json`), /\/v2\/token/);
   } finally {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });

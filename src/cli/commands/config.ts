@@ -22,7 +22,7 @@ import { CliError, usageError } from "../../errors.ts";
 import { describeNewKeySource, type RequestedKeySource } from "../../store/key_source.ts";
 import type { Context } from "../context.ts";
 import { keySelection } from "../../store/key_source.ts";
-import { printJson, style, writeLine } from "../output.ts";
+import { oneLine, printJson, style, writeLine } from "../output.ts";
 
 /** Options of `config list`. */
 export interface ConfigListOptions {
@@ -67,7 +67,7 @@ export async function runConfigList(ctx: Context, options: ConfigListOptions): P
     else if (overriddenBy[key]) note = `  (${overriddenBy[key]} is set and takes precedence)`;
     writeLine(
       ctx.stdout,
-      `${key} = ${display(key, settings[key])}${note && style(ctx, "dim", note)}`,
+      `${oneLine(key)} = ${display(key, settings[key])}${note && style(ctx, "dim", note)}`,
     );
   }
   writeLine(ctx.stdout);
@@ -180,7 +180,8 @@ function masked(key: string, value: unknown): unknown {
  * a URL (or a bare `user:password@host` proxy): they are masked wherever a value is shown.
  */
 function display(key: string, value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  // A hand-edited file may hold anything: shown on one line, without control characters.
+  const text = oneLine(typeof value === "string" ? value : JSON.stringify(value));
   const userInfo = key === "network.proxy"
     ? /^([a-z][a-z0-9+.-]*:\/\/)?[^/?#]*@/i
     : /^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i;

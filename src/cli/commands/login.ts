@@ -8,6 +8,7 @@
 import { lazyImport } from "../../lazy.ts";
 import type { ResolvedEnvironment } from "../../config/environments.ts";
 import { usageError } from "../../errors.ts";
+import { checkClientId } from "../../config/settings.ts";
 import type { StoredAccount, StoredCredentials } from "../../store/types.ts";
 import { accountJson, upsertAccount } from "../accounts.ts";
 import type { Context } from "../context.ts";
@@ -40,6 +41,13 @@ interface ServiceCredentialsInput {
 /** Signs in. */
 export async function runLogin(ctx: Context, options: LoginOptions): Promise<void> {
   const env = await commandEnvironment(ctx, options);
+  const givenClientId = options.clientId ?? ctx.env("AXWAY_CLIENT_ID");
+  if (givenClientId !== undefined) {
+    checkClientId(
+      givenClientId,
+      options.clientId !== undefined ? "--client-id" : "AXWAY_CLIENT_ID",
+    );
+  }
   const service = await serviceCredentials(ctx, options);
   if (service) {
     await serviceLogin(ctx, env, service, options);
@@ -172,9 +180,12 @@ async function serviceLogin(
     return;
   }
 
-  const [{ discover }, { clientCredentialsGrant }, { storedTokens }] = await protocol;
-  const as = await discover(ctx, env);
-  const response = await clientCredentialsGrant(ctx, as, input.clientId, credentials);
+  const [{ withProvider }, { clientCredentialsGrant }, { storedTokens }] = await protocol;
+  const response = await withProvider(
+    ctx,
+    env,
+    (as) => clientCredentialsGrant(ctx, as, input.clientId, credentials),
+  );
   const account: StoredAccount = {
     name: input.clientId,
     issuer: env.issuer,

@@ -102,7 +102,8 @@ async function revokeAll(ctx: Context, targets: StoredAccount[]): Promise<Revoca
   );
   let as;
   try {
-    as = await discover(ctx, targets[0]);
+    // Fresh metadata: revoking against a stale cached endpoint would leave tokens alive.
+    as = await discover(ctx, targets[0], { fresh: true });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return targets.map(() => ({ revoked: false, reason }));
