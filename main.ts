@@ -1,6 +1,6 @@
 /**
  * Entry point of the `axway` binary: wires the process context and exits. The hot commands
- * (`auth token`, `auth ls`) take a lean path that never loads the command framework.
+ * (`auth token`, `auth ls`, `auth login`) take a lean path that never loads the command framework.
  *
  * @module
  */
@@ -27,7 +27,7 @@ async function run(): Promise<number> {
   });
   const ctx = processContext(interrupt.signal);
   const args = Deno.args;
-  if (args[0] === "auth" && ["token", "ls", "list"].includes(args[1])) {
+  if (args[0] === "auth" && ["token", "ls", "list", "login"].includes(args[1])) {
     const { parseFastPath, runFastPath } = await lazyImport<
       typeof import("./src/cli/fast_path.ts")
     >(import.meta.resolve("./src/cli/fast_path.ts"));

@@ -160,8 +160,9 @@ export class AccountStore {
    * existing store must decrypt, and a missing one is created now (empty), with its key, so that
    * a key source that cannot work (no keychain, no passphrase) fails before any network call.
    */
-  prepare(): Promise<void> {
-    return this.#locked(async () => {
+  async prepare(): Promise<void> {
+    if (await this.#load()) return; // it decrypts: nothing to do, and no lock needed to know it
+    await this.#locked(async () => {
       if (!(await this.#load())) {
         await this.#write(emptyDocument(), await this.#newKey(this.#selection));
       }

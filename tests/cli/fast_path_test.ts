@@ -28,7 +28,9 @@ Deno.test("the fast path defers anything else to the full parser", () => {
   assert.equal(token("--account", "--json"), undefined);
   assert.equal(token("extra"), undefined);
   assert.equal(parseFastPath(["auth", "ls", "--account", "x"]), undefined);
-  assert.equal(parseFastPath(["auth", "login"]), undefined);
+  assert.equal(parseFastPath(["auth", "login", "--client-id", "--json"]), undefined);
+  assert.equal(parseFastPath(["auth", "login", "-c=x"]), undefined);
+  assert.equal(parseFastPath(["auth", "login", "--", "x"]), undefined);
   assert.equal(parseFastPath(["config", "list"]), undefined);
 });
 
@@ -40,4 +42,28 @@ Deno.test("the CI summary counts JUnit test cases", () => {
     <testcase name="d"><skipped/></testcase>
   </testsuite></testsuites>`;
   assert.deepEqual(summarize(xml), { passed: 2, failed: 1, skipped: 1 });
+});
+
+Deno.test("the fast path takes auth login's options, with commander's defaults", () => {
+  assert.deepEqual(parseFastPath(["auth", "login"]), {
+    command: "login",
+    options: { json: false, service: false, force: false, device: false, launchBrowser: true },
+    color: true,
+  });
+  assert.deepEqual(
+    parseFastPath([
+      ...["auth", "login", "--client-id", "svc", "-c", "-", "--service", "--force"],
+      ...["--no-launch-browser", "--secret-file=k.pem", "--json"],
+    ])?.options,
+    {
+      json: true,
+      service: true,
+      force: true,
+      device: false,
+      launchBrowser: false,
+      clientId: "svc",
+      clientSecret: "-",
+      secretFile: "k.pem",
+    },
+  );
 });
