@@ -6,7 +6,6 @@
  */
 
 import { lazyImport } from "../lazy.ts";
-import { parseSeconds } from "../config/seconds.ts";
 import { configDir as defaultConfigDir } from "../config/paths.ts";
 import type { Settings } from "../config/settings.ts";
 import type { AccountStore } from "../store/account_store.ts";
@@ -106,9 +105,12 @@ export function processContext(signal: AbortSignal): Context {
     configDir: dir,
     fetch: async (input, init) => {
       configuredFetch ??= (async () => {
-        const [{ createFetch }, { createNetwork }] = await Promise.all([
+        const [{ createFetch }, { createNetwork }, { parseSeconds }] = await Promise.all([
           lazyImport<typeof import("../net/http.ts")>(import.meta.resolve("../net/http.ts")),
           lazyImport<typeof import("../net/network.ts")>(import.meta.resolve("../net/network.ts")),
+          lazyImport<typeof import("../config/seconds.ts")>(
+            import.meta.resolve("../config/seconds.ts"),
+          ),
         ]);
         return createFetch({
           timeoutMs: parseSeconds("AXWAY_HTTP_TIMEOUT", env("AXWAY_HTTP_TIMEOUT"), 30, {

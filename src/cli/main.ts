@@ -7,7 +7,7 @@
 import { CommanderError } from "@commander-js/extra-typings";
 import { CliError } from "../errors.ts";
 import type { Context } from "./context.ts";
-import { reportError } from "./output.ts";
+import { lazyImport } from "../lazy.ts";
 import { buildProgram, commanderExitCode } from "./program.ts";
 
 /** Parses `args` (without the program name), runs the command and returns its exit code. */
@@ -19,15 +19,22 @@ export async function runCli(ctx: Context, args: string[], version: string): Pro
     await program.parseAsync(args, { from: "user" });
     return 0;
   } catch (error) {
+    // Rendering errors is needed only now (help and --version end here too, with code 0).
+    const render = async (shown: unknown, asJson: boolean) => {
+      const { reportError } = await lazyImport<typeof import("./output.ts")>(
+        import.meta.resolve("./output.ts"),
+      );
+      return reportError(ctx, shown, asJson);
+    };
     if (error instanceof CommanderError) {
       const code = commanderExitCode(error);
       if (code !== 0 && json) {
         // commander already wrote its text to stderr; stdout still gets the JSON error.
         const message = error.message.replace(/^error: /, "").split("\n")[0];
-        return reportError(ctx, new CliError("USAGE", message), true);
+        return await render(new CliError("USAGE", message), true);
       }
       return code;
     }
-    return reportError(ctx, error, json);
+    return await render(error, json);
   }
 }

@@ -4,7 +4,13 @@
  * @module
  */
 
-import { joinPath as join } from "../store/atomic.ts";
+/** Joins path segments with the platform separator. */
+export function joinPath(...parts: string[]): string {
+  const sep = Deno.build.os === "windows" ? "\\" : "/";
+  return parts.map((part, i) => (i === 0 ? part.replace(/[\\/]+$/, "") : part)).join(sep);
+}
+
+const join = joinPath;
 
 /**
  * The config dir: `AXWAY_CONFIG_DIR`; else `$XDG_CONFIG_HOME/axway` (default `~/.config/axway`)

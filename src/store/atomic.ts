@@ -56,11 +56,7 @@ export function dirname(path: string): string {
   return index === 0 ? path.slice(0, 1) : path.slice(0, index);
 }
 
-/** Joins path segments with the platform separator. */
-export function joinPath(...parts: string[]): string {
-  const sep = Deno.build.os === "windows" ? "\\" : "/";
-  return parts.map((part, i) => (i === 0 ? part.replace(/[\\/]+$/, "") : part)).join(sep);
-}
+export { joinPath } from "../config/paths.ts";
 
 /** Best-effort fsync of a directory so a rename survives a crash (POSIX only). */
 async function syncDir(dir: string): Promise<void> {
