@@ -236,7 +236,9 @@ Deno.test("test idp: provider, driver and platform", async (t) => {
         );
         assert.equal(typeof tokens.refresh_token, "string");
         assert.equal(tokens.expires_in, 3600);
-        assert.equal(tokens.refresh_expires_in, 14 * 24 * 3600);
+        // Computed from the token's exp at answer time: a second boundary may pass in between.
+        const refreshIn = tokens.refresh_expires_in as number;
+        assert.ok(Math.abs(refreshIn - 14 * 24 * 3600) <= 2, `refresh_expires_in ${refreshIn}`);
         const claims = oauth.getValidatedIdTokenClaims(tokens)!;
         assert.equal(claims.sub, USERS.alice.sub);
         assert.equal(claims.email, USERS.alice.email);
@@ -499,7 +501,7 @@ Deno.test("test idp: options (no device flow, short lifetimes, no platform)", as
     assert.equal(service.body.expires_in, 3);
     const tokens = await userLogin(await discover(idp), new BrowserDriver());
     assert.equal(tokens.expires_in, 2);
-    assert.equal(tokens.refresh_expires_in, 5);
+    assert.ok(Math.abs((tokens.refresh_expires_in as number) - 5) <= 1);
   } finally {
     await idp.close();
   }
