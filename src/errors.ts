@@ -66,3 +66,12 @@ export class CliError extends Error {
 export function usageError(message: string, hint?: string): CliError {
   return new CliError("USAGE", message, { hint });
 }
+
+/**
+ * Text from outside (a provider's message, what the user typed) made safe for a terminal: control
+ * characters other than line breaks, escape sequences and bidirectional overrides become `?`.
+ */
+export function withoutControlCharacters(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, "?");
+}

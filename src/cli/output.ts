@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CliError } from "../errors.ts";
+import { CliError, withoutControlCharacters } from "../errors.ts";
 import type { Context, Output } from "./context.ts";
 
 /** Prints a value as pretty JSON on stdout. */
@@ -64,9 +64,7 @@ export function relativeTime(target: number, now: number): string {
  * included) become `?`.
  */
 export function oneLine(text: string): string {
-  const line = text.replace(/\r?\n/g, " ")
-    // deno-lint-ignore no-control-regex
-    .replace(/[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g, "?").trim();
+  const line = withoutControlCharacters(text.replace(/\r?\n/g, " ")).trim();
   // A provider's error description can be pages long: one line stays readable.
   return line.length > MAX_LINE ? `${line.slice(0, MAX_LINE - 1)}…` : line;
 }
@@ -89,11 +87,7 @@ export function reportError(ctx: Context, error: unknown, json: boolean): number
     if (cliError?.hint) writeLine(ctx.stderr, oneLine(cliError.hint));
   }
   if (ctx.debug && error instanceof Error) {
-    // deno-lint-ignore no-control-regex
-    writeLine(
-      ctx.stderr,
-      (error.stack ?? String(error)).replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, "?"),
-    );
+    writeLine(ctx.stderr, withoutControlCharacters(error.stack ?? String(error)));
   }
   if (!cliError && !ctx.debug && !json) {
     writeLine(ctx.stderr, "set AXWAY_DEBUG=1 for details");

@@ -8,6 +8,7 @@
 import { lazyImport } from "../lazy.ts";
 import { Command, CommanderError, type OptionValues } from "@commander-js/extra-typings";
 import type { Context } from "./context.ts";
+import { withoutControlCharacters } from "../errors.ts";
 import type { EnvironmentFlags } from "./environment.ts";
 
 /** Options every `auth` command takes to select the environment. */
@@ -43,8 +44,7 @@ export function buildProgram(ctx: Context, version: string) {
     .configureOutput({
       writeOut: (text) => ctx.stdout.write(text),
       // Parse errors quote what was typed: no control characters reach the terminal.
-      // deno-lint-ignore no-control-regex
-      writeErr: (text) => ctx.stderr.write(text.replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, "?")),
+      writeErr: (text) => ctx.stderr.write(withoutControlCharacters(text)),
       outputError: (text, write) => write(text),
     });
 
