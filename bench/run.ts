@@ -26,6 +26,7 @@ import type { KeySourceSelection } from "../src/store/key_source.ts";
 import { BrowserDriver } from "../tests/support/driver.ts";
 import { CLIENTS, startIdp, type TestIdp, USERS } from "../tests/support/idp.ts";
 import { AUTHORIZATION_URL } from "../tests/support/login_flow.ts";
+import { denoRunCommand } from "../tests/support/cli.ts";
 import { fakeAccounts, fakeDocument, seededRandom, writeStore } from "./fake_accounts.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -109,40 +110,15 @@ function parseOptions(args: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Subprocesses
 
-/** Variables of the developer's shell passed on (as tests/support/cli.ts does). */
-const INHERITED = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "LANG"];
-
-/**
- * `deno run` of `module` exactly as tests/support/cli.ts starts the CLI: `--quiet --no-prompt
- * --config=deno.json`, the binary's permission flags, a clean environment.
- */
+/** `deno run` of `module` exactly as the tests start the CLI (tests/support/cli.ts). */
 function denoRun(
   module: string,
   args: string[],
   configDir: string,
   env: Record<string, string> = {},
 ): Deno.Command {
-  const fullEnv: Record<string, string> = { NO_COLOR: "1", AXWAY_CONFIG_DIR: configDir };
-  for (const name of INHERITED) {
-    const value = Deno.env.get(name);
-    if (value !== undefined) fullEnv[name] = value;
-  }
-  Object.assign(fullEnv, env);
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--no-prompt",
-      `--config=${CONFIG}`,
-      ...CLI_PERMISSIONS,
-      module,
-      ...args,
-    ],
-    env: fullEnv,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
+  return denoRunCommand(module, configDir, args, {
+    env,
     signal: AbortSignal.timeout(PROCESS_TIMEOUT_MS),
   });
 }

@@ -28,14 +28,14 @@ export async function userLogin(
 ): Promise<void> {
   const store = await ctx.store();
   if (!options.force) {
-    const signedIn = environmentAccounts(await store.read(), env.issuer).find((account) =>
+    const doc = await store.snapshot();
+    const signedIn = environmentAccounts(doc, env.issuer).find((account) =>
       account.clientId === clientId && isPersonalAccount(account) && !account.needsLogin &&
       (account.tokens.accessExpires > ctx.now() ||
         (account.tokens.refreshToken !== undefined &&
           (account.tokens.refreshExpires === null || account.tokens.refreshExpires > ctx.now())))
     );
     if (signedIn) {
-      const doc = await store.read();
       if (options.json) {
         printJson(ctx, accountJson(signedIn, doc.defaults[env.issuer]?.account === signedIn.name));
       } else {

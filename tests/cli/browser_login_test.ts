@@ -12,6 +12,7 @@ import { CLIENTS, ORGS, PASSWORD, startIdp, type TestUser, USERS } from "../supp
 import { assertExit, type CliRunOptions, stdoutJson } from "../support/cli.ts";
 import { AUTHORIZATION_URL, type RunningCli } from "../support/login_flow.ts";
 import { CliRecorder } from "../support/recorder.ts";
+import type { AccountJson } from "../../src/cli/accounts.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ORG_SELECT_URL = /https?:\/\/\S+\/auth\/org\.select\?\S+/;
@@ -23,24 +24,6 @@ interface OrgJson {
   id: string;
   name: string;
   default?: boolean;
-}
-
-interface AccountJson {
-  name: string;
-  default: boolean;
-  isPlatform: boolean;
-  needsLogin: boolean;
-  auth: {
-    authenticator: string;
-    baseUrl: string;
-    realm: string;
-    env: string;
-    clientId: string;
-    expires: { access: number; refresh: number | null };
-  };
-  user?: { guid: string; email: string; firstName: string; lastName: string };
-  org?: OrgJson;
-  orgs?: OrgJson[];
 }
 
 function orgOf(org: { guid: string; org_id: string; name: string }): OrgJson {

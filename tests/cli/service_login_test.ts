@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { AccountJson as AccountView } from "../../src/cli/accounts.ts";
 import assert from "node:assert/strict";
 import { CLIENTS, KEY_PASSPHRASE, startIdp } from "../support/idp.ts";
 import { assertExit, type CliResult, stdoutJson } from "../support/cli.ts";
@@ -24,21 +25,8 @@ const STAGING_ISSUER = "https://login.axwaytest.net/auth/realms/Broker";
 const ACCOUNT_KEYS = ["auth", "default", "isPlatform", "name", "needsLogin"];
 const AUTH_KEYS = ["authenticator", "baseUrl", "clientId", "env", "expires", "realm"];
 
-interface AccountJson {
-  name: string;
-  default: boolean;
-  isPlatform: boolean;
-  needsLogin: boolean;
-  auth: {
-    authenticator: string;
-    baseUrl: string;
-    realm: string;
-    env: string;
-    clientId: string;
-    expires: { access: number; refresh: number | null };
-  };
-  revoked?: boolean;
-}
+/** An account as `--json` prints it; `logout --json` adds `revoked`. */
+type AccountJson = AccountView & { revoked?: boolean };
 
 /** The `{"error":{"code","message"}}` of a failed `--json` run, checked for shape. */
 function jsonError(result: CliResult, exitCode: number): { code: string; message: string } {

@@ -30,8 +30,16 @@ export interface CliRunOptions {
 /** Variables of the developer's shell that would change the CLI's behaviour in tests. */
 const INHERITED = ["PATH", "HOME", "DENO_DIR", "TMPDIR", "LANG"];
 
-/** Starts the CLI; the caller reads its output through the returned process. */
-export function spawnCli(configDir: string, args: string[], options: CliRunOptions = {}) {
+/**
+ * `deno run` of `module` the way the CLI runs in tests and benchmarks: `--quiet --no-prompt
+ * --config=deno.json`, exactly the compiled binary's permission flags, a clean environment.
+ */
+export function denoRunCommand(
+  module: string,
+  configDir: string,
+  args: string[],
+  options: CliRunOptions = {},
+): Deno.Command {
   // The key file keeps stderr free of the "no keychain" notice of a machine without one; tests
   // that exercise the keychain or the automatic choice set AXWAY_KEY_STORE themselves. Deno's
   // own update check would otherwise go through any proxy a test sets.
@@ -53,7 +61,7 @@ export function spawnCli(configDir: string, args: string[], options: CliRunOptio
       "--no-prompt",
       `--config=${CONFIG}`,
       ...CLI_PERMISSIONS,
-      MAIN,
+      module,
       ...args,
     ],
     env,
@@ -63,7 +71,12 @@ export function spawnCli(configDir: string, args: string[], options: CliRunOptio
     stdout: "piped",
     stderr: "piped",
     signal: options.signal,
-  }).spawn();
+  });
+}
+
+/** Starts the CLI; the caller reads its output through the returned process. */
+export function spawnCli(configDir: string, args: string[], options: CliRunOptions = {}) {
+  return denoRunCommand(MAIN, configDir, args, options).spawn();
 }
 
 /** Runs the CLI to completion. */

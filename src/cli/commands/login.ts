@@ -165,7 +165,8 @@ async function serviceLogin(
   protocol.catch(() => {}); // awaited below, unless already signed in
   const store = await ctx.store();
   await store.prepare(); // an unusable store fails now, not after the provider issued a token
-  const existing = (await store.read()).accounts.find((account) =>
+  const stored = await store.snapshot();
+  const existing = stored.accounts.find((account) =>
     account.issuer === env.issuer && account.name === input.clientId
   );
   if (
@@ -173,8 +174,7 @@ async function serviceLogin(
     existing.tokens.accessExpires - refreshSkewMs(ctx) > ctx.now() &&
     sameCredentials(existing.credentials, credentials)
   ) {
-    const doc = await store.read();
-    const isDefault = doc.defaults[env.issuer]?.account === existing.name;
+    const isDefault = stored.defaults[env.issuer]?.account === existing.name;
     if (options.json) printJson(ctx, accountJson(existing, isDefault));
     else writeLine(ctx.stdout, `Already signed in as service account ${existing.name}.`);
     return;
